@@ -1,0 +1,41 @@
+// Constant matrix-vector multiplication (CMVM) optimizer: builds a shared shift-add graph for y = W x that
+// minimises the number of adders (first cost) and the sum of adder widths (second cost) under an optional
+// adder-depth constraint.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "arith/adder_graph.h"
+
+namespace hw::arith {
+
+struct InputRange {
+  int64_t lo = 0;
+  int64_t hi = 0;
+};
+
+enum class DepthMode {
+  kUnconstrained,  // minimise adders only
+  kMinimum,        // output depth must equal the minimum possible depth of the matrix
+  kMinimumPlusK,   // output depth <= minimum + extra_depth
+};
+
+struct CmvmOptions {
+  DepthMode depth_mode = DepthMode::kUnconstrained;
+  int extra_depth = 0;                 // used with kMinimumPlusK
+  std::vector<InputRange> input_ranges;  // optional, one per column; used for the adder-width cost
+  uint64_t seed = 1;                   // for any randomised tie-breaking; same seed -> same graph
+};
+
+// Per-weight canonical-signed-digit trees: every output is a balanced adder tree of its own
+// non-zero digits, nothing shared. The baseline every optimizer is measured against.
+AdderGraph BuildCsdTrees(const IntMatrix& w);
+
+// Minimum possible adder depth for w: max over rows of ceil(log2(number of CSD digits in the row)).
+int MinimumDepth(const IntMatrix& w);
+
+// The optimizer. The result always satisfies ReconstructMatrix(result, w.rows) == w.
+AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options);
+
+}  // namespace hw::arith

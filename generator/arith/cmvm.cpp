@@ -1,0 +1,277 @@
+// CMVM optimizer driver. The algorithm (details in docs/performance.md, "CMVM optimizer"):
+//   1. Every row of W is written as its CSD digits: terms +-(x_c << s).
+//   2. Greedy two-term CSE (cmvm_cse.cpp): the most frequent pattern (x_a << i) +- (x_b << j), normalised by
+//      relative shift and sign, is materialised as one adder and substituted in every row, with pattern
+//      counts maintained incrementally. Under a depth bound a substitution is only made in rows that can still
+//      be finished in time (sum 2^depth of the row's terms <= 2^bound).
+//   3. Each row's remaining terms are summed by a Huffman-by-depth tree (depth-optimal for the given terms).
+//   4. Several seeded tie-breaking orders, on W and (unconstrained) on W^T followed by graph transposition,
+//      are tried; the graph with fewest adders, then smallest adder-width sum, is kept. The number of tries
+//      depends only on the problem size, so the result is deterministic.
+//   Wide matrices are cut into column blocks whose CSE runs independently (keeps the pair statistics small);
+//   the remaining terms of all blocks of a row are then reduced together.
+#include "arith/cmvm.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdlib>
+#include <stdexcept>
+
+#include "arith/cmvm_cse.h"
+#include "arith/csd.h"
+
+namespace hw::arith {
+
+using cmvm_detail::FinishRows;
+using cmvm_detail::GraphBuilder;
+using cmvm_detail::RowTerm;
+
+namespace {
+
+int CeilLog2(uint64_t k) {
+  int d = 0;
+  while ((uint64_t{1} << d) < k) ++d;
+  return d;
+}
+
+std::vector<std::vector<RowTerm>> CsdRows(const IntMatrix& w) {
+  std::vector<std::vector<RowTerm>> rows(w.rows);
+  for (int r = 0; r < w.rows; ++r)
+    for (int c = 0; c < w.cols; ++c)
+      for (const SignedDigit& d : CsdDigits(w.at(r, c))) rows[r].push_back({c, d.shift, d.neg});
+  return rows;
+}
+
+IntMatrix Transposed(const IntMatrix& w) {
+  IntMatrix t{w.cols, w.rows, std::vector<int64_t>(w.w.size())};
+  for (int r = 0; r < w.rows; ++r)
+    for (int c = 0; c < w.cols; ++c) t.at(c, r) = w.at(r, c);
+  return t;
+}
+
+struct Candidate {
+  AdderGraph g;
+  double width = 0;
+};
+
+double WidthSum(const AdderGraph& g, const std::vector<InputRange>& ranges) {
+  GraphBuilder b(g.num_inputs, ranges);
+  for (const AdderNode& a : g.adders) b.AddAdder(a.a, a.b);
+  return b.total_width();
+}
+
+// Sum over rows of (#terms)^2 / 2: the size of the pair statistics of one CSE run.
+double PairWork(const std::vector<std::vector<RowTerm>>& rows) {
+  double s = 0;
+  for (const auto& r : rows) s += 0.5 * static_cast<double>(r.size()) * static_cast<double>(r.size());
+  return s;
+}
+
+constexpr double kMaxPairsPerBlock = 2.0e6;
+
+// One greedy CSE solve of w (rows = outputs) into builder b; returns the output terms. depth_bound < 0:
+// unconstrained.
+std::vector<Term> CseSolve(GraphBuilder& b, const IntMatrix& w, int depth_bound, uint64_t seed) {
+  std::vector<std::vector<RowTerm>> rows = CsdRows(w);
+  const double work = PairWork(rows);
+  const int blocks = work <= kMaxPairsPerBlock
+                         ? 1
+                         : std::min(w.cols, static_cast<int>(std::ceil(std::sqrt(work / kMaxPairsPerBlock))));
+  if (blocks == 1) {
+    cmvm_detail::CseParams p;
+    p.seed = seed;
+    if (depth_bound >= 0) p.row_capacity.assign(w.rows, uint64_t{1} << depth_bound);
+    RunCse(b, rows, p);
+  } else {
+    // Column blocks of about equal digit count.
+    std::vector<double> col_digits(w.cols, 0);
+    double total = 0;
+    for (const auto& row : rows)
+      for (const RowTerm& t : row) col_digits[t.node] += 1, total += 1;
+    std::vector<int> block_of(w.cols);
+    double acc = 0;
+    for (int c = 0; c < w.cols; ++c) {
+      block_of[c] = std::min(blocks - 1, static_cast<int>(acc / total * blocks));
+      acc += col_digits[c];
+    }
+    std::vector<std::vector<RowTerm>> remaining(w.rows);
+    for (int blk = 0; blk < blocks; ++blk) {
+      std::vector<std::vector<RowTerm>> sub(w.rows);
+      for (int r = 0; r < w.rows; ++r)
+        for (const RowTerm& t : rows[r])
+          if (block_of[t.node] == blk) sub[r].push_back(t);
+      cmvm_detail::CseParams p;
+      p.seed = seed;
+      if (depth_bound >= 0) {
+        const uint64_t cap = uint64_t{1} << depth_bound;
+        p.row_capacity.resize(w.rows);
+        for (int r = 0; r < w.rows; ++r) {
+          const uint64_t k = rows[r].size(), kb = sub[r].size();
+          p.row_capacity[r] = k == 0 ? 0 : kb + (cap - k) * kb / k;
+        }
+      }
+      RunCse(b, sub, p);
+      for (int r = 0; r < w.rows; ++r) remaining[r].insert(remaining[r].end(), sub[r].begin(), sub[r].end());
+    }
+    rows.swap(remaining);
+  }
+  return FinishRows(b, rows);
+}
+
+AdderGraph SolveOnce(const IntMatrix& w, const std::vector<InputRange>& ranges, int depth_bound, uint64_t seed) {
+  GraphBuilder b(w.cols, ranges);
+  b.graph.outputs = CseSolve(b, w, depth_bound, seed);
+  return std::move(b.graph);
+}
+
+// Number of non-zero CSD digits of v (|v| < 2^62): popcount(((3|v|) xor |v|) >> 1).
+int CsdWeight(int64_t v) {
+  const uint64_t a = v < 0 ? static_cast<uint64_t>(-v) : static_cast<uint64_t>(v);
+  return std::popcount(((3 * a) ^ a) >> 1);
+}
+
+int RowDigits(const IntMatrix& w, int r, int other, int64_t sign) {
+  int k = 0;
+  for (int c = 0; c < w.cols; ++c) k += CsdWeight(w.at(r, c) - (other < 0 ? 0 : sign * w.at(other, c)));
+  return k;
+}
+
+// Row-difference decomposition (unconstrained): rows are linked by a minimum spanning tree over the CSD
+// distance min_s digits(w_i - s w_j) (a virtual zero row is the root); every row is computed as the CSE
+// solution of its difference to its tree parent plus one adder adding the parent's output.
+AdderGraph SolveDecomposed(const IntMatrix& w, const std::vector<InputRange>& ranges, uint64_t seed,
+                           int edge_penalty) {
+  const int n = w.rows;
+  std::vector<int> parent(n, -1), best_cost(n), best_from(n, -1);
+  std::vector<int64_t> best_sign(n, 1), sign(n, 1);
+  std::vector<char> done(n, 0);
+  for (int i = 0; i < n; ++i) best_cost[i] = RowDigits(w, i, -1, 1);
+  std::vector<int> order;
+  for (int it = 0; it < n; ++it) {
+    int pick = -1;
+    for (int i = 0; i < n; ++i)
+      if (!done[i] && (pick < 0 || best_cost[i] < best_cost[pick])) pick = i;
+    done[pick] = 1;
+    parent[pick] = best_from[pick];
+    sign[pick] = best_sign[pick];
+    order.push_back(pick);
+    for (int i = 0; i < n; ++i) {
+      if (done[i]) continue;
+      for (int64_t s : {int64_t{1}, int64_t{-1}}) {
+        const int c = RowDigits(w, i, pick, s) + edge_penalty;
+        if (c < best_cost[i]) best_cost[i] = c, best_from[i] = pick, best_sign[i] = s;
+      }
+    }
+  }
+  IntMatrix d = w;
+  for (int i = 0; i < n; ++i)
+    if (parent[i] >= 0)
+      for (int c = 0; c < w.cols; ++c) d.at(i, c) = w.at(i, c) - sign[i] * w.at(parent[i], c);
+  GraphBuilder b(w.cols, ranges);
+  const std::vector<Term> dt = CseSolve(b, d, -1, seed);
+  std::vector<Term> y(n);
+  for (int i : order) {
+    if (parent[i] < 0) {
+      y[i] = dt[i];
+      continue;
+    }
+    Term p = y[parent[i]];
+    if (sign[i] < 0 && !p.is_zero()) p.neg = !p.neg;
+    if (dt[i].is_zero()) {
+      y[i] = p;
+    } else if (p.is_zero()) {
+      y[i] = dt[i];
+    } else {
+      const RowTerm t = cmvm_detail::Combine(b, {dt[i].node, dt[i].shift, dt[i].neg}, {p.node, p.shift, p.neg});
+      y[i] = Term{t.node, t.shift, t.neg};
+    }
+  }
+  b.graph.outputs = y;
+  return std::move(b.graph);
+}
+
+int DecompPenalty() {
+  const char* e = std::getenv("CMVM_PEN");
+  return e ? std::atoi(e) : 0;
+}
+int EnvInt(const char* name, int dflt) {
+  const char* e = std::getenv(name);
+  return e ? std::atoi(e) : dflt;
+}
+
+bool Better(const Candidate& x, const Candidate& y) {
+  if (x.g.adders.size() != y.g.adders.size()) return x.g.adders.size() < y.g.adders.size();
+  return x.width < y.width;
+}
+
+}  // namespace
+
+AdderGraph BuildCsdTrees(const IntMatrix& w) {
+  GraphBuilder b(w.cols, {});
+  b.graph.outputs = FinishRows(b, CsdRows(w));
+  return std::move(b.graph);
+}
+
+int MinimumDepth(const IntMatrix& w) {
+  int d = 0;
+  for (int r = 0; r < w.rows; ++r) {
+    uint64_t k = 0;
+    for (int c = 0; c < w.cols; ++c) k += CsdDigits(w.at(r, c)).size();
+    d = std::max(d, CeilLog2(k));
+  }
+  return d;
+}
+
+AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
+  if (w.rows < 0 || w.cols < 0 || w.w.size() != static_cast<size_t>(w.rows) * w.cols)
+    throw std::invalid_argument("OptimizeCmvm: matrix size does not match its dimensions");
+  if (!options.input_ranges.empty() && static_cast<int>(options.input_ranges.size()) != w.cols)
+    throw std::invalid_argument("OptimizeCmvm: input_ranges must have one entry per column");
+  int depth_bound = -1;
+  if (options.depth_mode == DepthMode::kMinimum) depth_bound = MinimumDepth(w);
+  if (options.depth_mode == DepthMode::kMinimumPlusK) depth_bound = MinimumDepth(w) + std::max(0, options.extra_depth);
+  const std::vector<InputRange>& ranges = options.input_ranges;
+
+  // Effort: number of seeded restarts, from the problem size only (deterministic).
+  const double work = PairWork(CsdRows(w));
+  int tries = 1;
+  if (work <= 1.5e5) tries = 8;
+  if (work <= 4e4) tries = 16;
+  tries = EnvInt("CMVM_TRIES", tries);
+  const int modes = EnvInt("CMVM_MODES", 15);
+
+  Candidate best;
+  bool have = false;
+  auto consider = [&](AdderGraph&& g) {
+    Candidate c{std::move(g), 0};
+    if (have && c.g.adders.size() > best.g.adders.size()) return;
+    c.width = WidthSum(c.g, ranges);
+    if (!have || Better(c, best)) {
+      best = std::move(c);
+      have = true;
+    }
+  };
+  for (int t = 0; t < tries; ++t) {
+    const uint64_t seed = t == 0 ? 0 : options.seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(t);
+    if ((modes & 1) || (t == 0 && depth_bound >= 0)) consider(SolveOnce(w, ranges, depth_bound, seed));
+    if ((modes & 2) && depth_bound < 0 && w.rows > 1) consider(SolveDecomposed(w, ranges, seed, DecompPenalty()));
+  }
+  // The transposed problem: optimise W^T, then transpose the graph back (unconstrained or when the depth
+  // of the transposed graph happens to meet the bound).
+  if ((modes & 12) && w.rows > 1 && w.cols > 1) {
+    const IntMatrix wt = Transposed(w);
+    std::vector<InputRange> out_ranges;  // W^T has w.rows columns; no ranges known for them
+    for (int t = 0; t < std::max(1, tries / 2); ++t) {
+      const uint64_t seed = t == 0 ? 0 : options.seed * 0xD1B54A32D192ED03ULL + static_cast<uint64_t>(t);
+      if (modes & 4) {
+        AdderGraph g = cmvm_detail::TransposeGraph(SolveOnce(wt, out_ranges, depth_bound, seed), ranges);
+        if (depth_bound < 0 || OutputDepth(g) <= depth_bound) consider(std::move(g));
+      }
+      if ((modes & 8) && depth_bound < 0) consider(cmvm_detail::TransposeGraph(SolveDecomposed(wt, out_ranges, seed, DecompPenalty()), ranges));
+    }
+  }
+  return std::move(best.g);
+}
+
+}  // namespace hw::arith

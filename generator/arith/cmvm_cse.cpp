@@ -1,0 +1,464 @@
+#include "arith/cmvm_cse.h"
+
+#include <algorithm>
+#include <cmath>
+#include <queue>
+#include <utility>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+namespace hw::arith::cmvm_detail {
+
+// ---------------------------------------------------------------------------------------------------------
+// GraphBuilder
+
+int IntervalBits(double lo, double hi) {
+  if (lo >= 0) {
+    if (hi < 1) return 1;
+    return static_cast<int>(std::floor(std::log2(hi))) + 1;
+  }
+  const double mag = std::max(-lo, hi + 1);  // need -2^(b-1) <= lo and hi <= 2^(b-1) - 1
+  return static_cast<int>(std::ceil(std::log2(mag))) + 1;
+}
+
+GraphBuilder::GraphBuilder(int num_inputs, const std::vector<InputRange>& ranges) {
+  graph.num_inputs = num_inputs;
+  depth_.assign(num_inputs, 0);
+  lo_.resize(num_inputs);
+  hi_.resize(num_inputs);
+  for (int i = 0; i < num_inputs; ++i) {
+    if (static_cast<int>(ranges.size()) == num_inputs) {
+      lo_[i] = static_cast<double>(ranges[i].lo);
+      hi_[i] = static_cast<double>(ranges[i].hi);
+    } else {
+      lo_[i] = -128;  // default: signed 8-bit activations
+      hi_[i] = 127;
+    }
+  }
+}
+
+int GraphBuilder::Width(int node) const { return IntervalBits(lo_[node], hi_[node]); }
+
+int GraphBuilder::AddAdder(const Term& a, const Term& b) {
+  const int id = num_nodes();
+  graph.adders.push_back({a, b});
+  depth_.push_back(1 + std::max(depth_[a.node], depth_[b.node]));
+  auto range = [&](const Term& t, double& l, double& h) {
+    const double f = std::ldexp(1.0, t.shift);
+    l = lo_[t.node] * f;
+    h = hi_[t.node] * f;
+    if (t.neg) {
+      std::swap(l, h);
+      l = -l;
+      h = -h;
+    }
+  };
+  double la, ha, lb, hb;
+  range(a, la, ha);
+  range(b, lb, hb);
+  lo_.push_back(la + lb);
+  hi_.push_back(ha + hb);
+  total_width_ += IntervalBits(la + lb, ha + hb);
+  return id;
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------------------
+// Pattern keys. A pattern is an unordered pair of row terms, normalised so that `first` has the smaller
+// (node, shift); key = first.node | second.node | shift(second) - shift(first) | sign(first) != sign(second).
+
+inline uint64_t PairKey(const RowTerm& t, const RowTerm& u) {
+  const bool t_first = t.node < u.node || (t.node == u.node && t.shift < u.shift);
+  const RowTerm& f = t_first ? t : u;
+  const RowTerm& s = t_first ? u : t;
+  const int d = s.shift - f.shift;
+  return (static_cast<uint64_t>(f.node) << 40) | (static_cast<uint64_t>(s.node) << 16) |
+         (static_cast<uint64_t>(d + 128) << 1) | static_cast<uint64_t>(f.neg != s.neg);
+}
+inline int KeyA(uint64_t k) { return static_cast<int>(k >> 40); }
+inline int KeyB(uint64_t k) { return static_cast<int>((k >> 16) & 0xFFFFFF); }
+inline int KeyD(uint64_t k) { return static_cast<int>((k >> 1) & 0xFF) - 128; }
+inline bool KeyS(uint64_t k) { return (k & 1) != 0; }
+
+inline uint64_t Mix(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+// Open-addressing hash map uint64 key (never 0) -> int32 count.
+class CountMap {
+ public:
+  explicit CountMap(size_t expected) {
+    size_t cap = 16;
+    while (cap < expected * 2) cap <<= 1;
+    keys_.assign(cap, 0);
+    vals_.assign(cap, 0);
+    mask_ = cap - 1;
+  }
+  int32_t& Ref(uint64_t key) {
+    size_t i = Slot(key);
+    while (keys_[i] != 0) {
+      if (keys_[i] == key) return vals_[i];
+      i = (i + 1) & mask_;
+    }
+    if ((size_ + 1) * 2 > keys_.size()) {
+      Grow();
+      return Ref(key);
+    }
+    keys_[i] = key;
+    ++size_;
+    return vals_[i];
+  }
+  int32_t Get(uint64_t key) const {
+    size_t i = Slot(key);
+    while (keys_[i] != 0) {
+      if (keys_[i] == key) return vals_[i];
+      i = (i + 1) & mask_;
+    }
+    return 0;
+  }
+  template <class F>
+  void ForEach(F&& f) const {
+    for (size_t i = 0; i < keys_.size(); ++i)
+      if (keys_[i] != 0) f(keys_[i], vals_[i]);
+  }
+
+ private:
+  size_t Slot(uint64_t key) const { return static_cast<size_t>(Mix(key)) & mask_; }
+  void Grow() {
+    std::vector<uint64_t> ok = std::move(keys_);
+    std::vector<int32_t> ov = std::move(vals_);
+    keys_.assign(ok.size() * 2, 0);
+    vals_.assign(ok.size() * 2, 0);
+    mask_ = keys_.size() - 1;
+    size_ = 0;
+    for (size_t i = 0; i < ok.size(); ++i)
+      if (ok[i] != 0 && ov[i] != 0) {
+        size_t j = Slot(ok[i]);
+        while (keys_[j] != 0) j = (j + 1) & mask_;
+        keys_[j] = ok[i];
+        vals_[j] = ov[i];
+        ++size_;
+      }
+  }
+  std::vector<uint64_t> keys_;
+  std::vector<int32_t> vals_;
+  size_t mask_ = 0;
+  size_t size_ = 0;
+};
+
+struct Occurrence {
+  int row;
+  int i;  // index of the `first` term in the row
+  int j;  // index of the `second` term
+};
+
+class CseEngine {
+ public:
+  CseEngine(GraphBuilder& b, std::vector<std::vector<RowTerm>>& rows, const CseParams& p)
+      : b_(b), rows_(rows), p_(p), R_(static_cast<int>(rows.size())), counts_(EstimatePairs(rows)) {
+    constrained_ = !p.row_capacity.empty();
+    if (constrained_) {
+      load_.assign(R_, 0);
+      for (int r = 0; r < R_; ++r)
+        for (const RowTerm& t : rows_[r]) load_[r] += Pow2(b_.depth(t.node));
+    }
+    occ_.assign(static_cast<size_t>(b_.num_nodes()) * R_, 0);
+    for (int r = 0; r < R_; ++r)
+      for (const RowTerm& t : rows_[r]) ++occ_[static_cast<size_t>(t.node) * R_ + r];
+  }
+
+  long pops = 0, pushes = 0, applies = 0;
+  void Run() {
+    for (int r = 0; r < R_; ++r) {
+      const auto& row = rows_[r];
+      for (size_t i = 0; i < row.size(); ++i)
+        for (size_t j = i + 1; j < row.size(); ++j) ++counts_.Ref(PairKey(row[i], row[j]));
+    }
+    counts_.ForEach([&](uint64_t key, int32_t c) {
+      if (c >= p_.min_count) heap_.push_back({Prio(c, key), key});
+    });
+    std::make_heap(heap_.begin(), heap_.end());
+
+    std::vector<Occurrence> occs;
+    while (!heap_.empty()) {
+      std::pop_heap(heap_.begin(), heap_.end());
+      const auto [prio, key] = heap_.back();
+      heap_.pop_back();
+      ++pops;
+      const int entry = static_cast<int>(prio >> 32);
+      const int cur = counts_.Get(key);
+      if (cur < p_.min_count) continue;
+      int k;
+      occs.clear();
+      if (!constrained_ && KeyA(key) != KeyB(key)) {
+        k = cur;  // exact: distinct nodes never overlap
+      } else {
+        FindOccurrences(key, occs);
+        k = static_cast<int>(occs.size());
+      }
+      if (k < entry) {
+        if (k >= p_.min_count) Push(k, key);
+        continue;
+      }
+      if (occs.empty()) FindOccurrences(key, occs);
+      Apply(key, occs);
+      ++applies;
+    }
+  }
+
+ private:
+  static size_t EstimatePairs(const std::vector<std::vector<RowTerm>>& rows) {
+    size_t n = 0;
+    for (const auto& r : rows) n += r.size() * (r.size() - (r.empty() ? 0 : 1)) / 2;
+    return std::min<size_t>(n / 2 + 64, size_t{1} << 26);
+  }
+  static uint64_t Pow2(int d) { return d >= 63 ? (uint64_t{1} << 62) : (uint64_t{1} << d); }
+
+  uint64_t Prio(int count, uint64_t key) const {
+    // tie-break among equal counts: narrow patterns first (small relative shift, cheaper adders), then a
+    // seeded hash (seed 0 = fixed order).
+    const int d = std::abs(KeyD(key));
+    uint32_t tb;
+    if (p_.seed == 0) {
+      tb = (static_cast<uint32_t>(63 - std::min(d, 63)) << 26) |
+           static_cast<uint32_t>(Mix(key) & ((1u << 26) - 1));
+    } else {
+      tb = static_cast<uint32_t>(Mix(key ^ Mix(p_.seed)));
+    }
+    return (static_cast<uint64_t>(count) << 32) | tb;
+  }
+  void Push(int count, uint64_t key) {
+    heap_.push_back({Prio(count, key), key});
+    ++pushes;
+    std::push_heap(heap_.begin(), heap_.end());
+  }
+  void Inc(uint64_t key) {
+    const int c = ++counts_.Ref(key);
+    if (c >= p_.min_count) Push(c, key);
+  }
+  void Dec(uint64_t key) { --counts_.Ref(key); }
+
+  void FindOccurrences(uint64_t key, std::vector<Occurrence>& out) {
+    const int a = KeyA(key), bn = KeyB(key), d = KeyD(key);
+    const bool s = KeyS(key);
+    const int dp = std::max(b_.depth(a), b_.depth(bn)) + 1;
+    const uint64_t grow = constrained_ ? Pow2(dp) - Pow2(b_.depth(a)) - Pow2(b_.depth(bn)) : 0;
+    const size_t oa = static_cast<size_t>(a) * R_, ob = static_cast<size_t>(bn) * R_;
+    for (int r = 0; r < R_; ++r) {
+      if (occ_[oa + r] == 0 || occ_[ob + r] == 0 || (a == bn && occ_[oa + r] < 2)) continue;
+      const auto& row = rows_[r];
+      uint64_t load = constrained_ ? load_[r] : 0;
+      const uint64_t cap = constrained_ ? p_.row_capacity[r] : 0;
+      ta_.clear();
+      tb_.clear();
+      for (int i = 0; i < static_cast<int>(row.size()); ++i) {
+        if (row[i].node == a) ta_.push_back(i);
+        if (row[i].node == bn && a != bn) tb_.push_back(i);
+      }
+      if (a == bn) {
+        std::sort(ta_.begin(), ta_.end(), [&](int x, int y) { return row[x].shift < row[y].shift; });
+        used_.assign(ta_.size(), 0);
+        for (size_t x = 0; x < ta_.size(); ++x) {
+          if (used_[x]) continue;
+          for (size_t y = x + 1; y < ta_.size(); ++y) {
+            if (used_[y]) continue;
+            const RowTerm& f = row[ta_[x]];
+            const RowTerm& g = row[ta_[y]];
+            if (g.shift - f.shift > d) break;
+            if (g.shift - f.shift == d && (f.neg != g.neg) == s) {
+              if (constrained_ && load + grow > cap) break;
+              load += grow;
+              used_[x] = used_[y] = 1;
+              out.push_back({r, ta_[x], ta_[y]});
+              break;
+            }
+          }
+        }
+      } else {
+        for (int i : ta_) {
+          const RowTerm& f = row[i];
+          for (int j : tb_) {
+            const RowTerm& g = row[j];
+            if (g.shift - f.shift == d && (f.neg != g.neg) == s) {
+              if (constrained_ && load + grow > cap) break;
+              load += grow;
+              out.push_back({r, i, j});
+              break;
+            }
+          }
+        }
+      }
+    }
+  }
+
+  void Apply(uint64_t key, const std::vector<Occurrence>& occs) {
+    const int a = KeyA(key), bn = KeyB(key), d = KeyD(key);
+    const bool s = KeyS(key);
+    // node value: (x_a << max(0,-d)) + s * (x_b << max(0,d)); an occurrence (f, g) equals
+    // sign(f) * (node << min(shift f, shift g)).
+    const int p = b_.AddAdder(Term{a, std::max(0, -d), false}, Term{bn, std::max(0, d), s});
+    occ_.resize(static_cast<size_t>(b_.num_nodes()) * R_, 0);
+    const uint64_t grow =
+        constrained_ ? Pow2(b_.depth(p)) - Pow2(b_.depth(a)) - Pow2(b_.depth(bn)) : 0;
+    size_t x = 0;
+    while (x < occs.size()) {
+      const int r = occs[x].row;
+      size_t y = x;
+      while (y < occs.size() && occs[y].row == r) ++y;
+      auto& row = rows_[r];
+      removed_.assign(row.size(), 0);
+      news_.clear();
+      for (size_t z = x; z < y; ++z) {
+        removed_[occs[z].i] = removed_[occs[z].j] = 1;
+        const RowTerm& f = row[occs[z].i];
+        const RowTerm& g = row[occs[z].j];
+        news_.push_back({p, std::min(f.shift, g.shift), f.neg});
+      }
+      const int n = static_cast<int>(row.size());
+      for (int i = 0; i < n; ++i) {
+        if (!removed_[i]) continue;
+        for (int j = 0; j < n; ++j)
+          if (!removed_[j] || j > i) Dec(PairKey(row[i], row[j]));
+      }
+      kept_.clear();
+      for (int i = 0; i < n; ++i)
+        if (!removed_[i]) kept_.push_back(row[i]);
+      for (size_t u = 0; u < news_.size(); ++u) {
+        for (const RowTerm& k : kept_) Inc(PairKey(news_[u], k));
+        for (size_t v = u + 1; v < news_.size(); ++v) Inc(PairKey(news_[u], news_[v]));
+      }
+      const int m = static_cast<int>(y - x);
+      occ_[static_cast<size_t>(a) * R_ + r] -= m;
+      occ_[static_cast<size_t>(bn) * R_ + r] -= m;
+      occ_[static_cast<size_t>(p) * R_ + r] += m;
+      if (constrained_) load_[r] += grow * m;
+      kept_.insert(kept_.end(), news_.begin(), news_.end());
+      row.swap(kept_);
+      x = y;
+    }
+  }
+
+  GraphBuilder& b_;
+  std::vector<std::vector<RowTerm>>& rows_;
+  const CseParams& p_;
+  int R_;
+  bool constrained_ = false;
+  std::vector<uint64_t> load_;
+  std::vector<int32_t> occ_;
+  CountMap counts_;
+  std::vector<std::pair<uint64_t, uint64_t>> heap_;
+  // scratch
+  std::vector<int> ta_, tb_;
+  std::vector<char> used_, removed_;
+  std::vector<RowTerm> news_, kept_;
+};
+
+}  // namespace
+
+void RunCse(GraphBuilder& b, std::vector<std::vector<RowTerm>>& rows, const CseParams& params) {
+  auto t0 = std::chrono::steady_clock::now();
+  CseEngine e(b, rows, params);
+  e.Run();
+  if (std::getenv("CMVM_DEBUG")) fprintf(stderr, "cse %.3f ms pops %ld pushes %ld applies %ld\n", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now()-t0).count(), e.pops, e.pushes, e.applies);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Final reduction of every row
+
+RowTerm Combine(GraphBuilder& b, RowTerm t, RowTerm u) {
+  if (t.neg && !u.neg) std::swap(t, u);
+  const int m = std::min(t.shift, u.shift);
+  const bool both_neg = t.neg && u.neg;
+  const int id = b.AddAdder(Term{t.node, t.shift - m, false}, Term{u.node, u.shift - m, u.neg && !both_neg});
+  return RowTerm{id, m, both_neg};
+}
+
+std::vector<Term> FinishRows(GraphBuilder& b, const std::vector<std::vector<RowTerm>>& rows) {
+  std::vector<Term> out(rows.size());
+  struct Item {
+    int depth;
+    int width;
+    int order;
+    RowTerm t;
+  };
+  auto worse = [](const Item& x, const Item& y) {
+    if (x.depth != y.depth) return x.depth > y.depth;
+    if (x.width != y.width) return x.width > y.width;
+    return x.order > y.order;
+  };
+  std::vector<Item> heap;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const auto& row = rows[r];
+    if (row.empty()) {
+      out[r] = Term{-1, 0, false};
+      continue;
+    }
+    heap.clear();
+    int order = 0;
+    for (const RowTerm& t : row) heap.push_back({b.depth(t.node), b.Width(t.node) + t.shift, order++, t});
+    std::make_heap(heap.begin(), heap.end(), worse);
+    while (heap.size() > 1) {
+      std::pop_heap(heap.begin(), heap.end(), worse);
+      Item x = heap.back();
+      heap.pop_back();
+      std::pop_heap(heap.begin(), heap.end(), worse);
+      Item y = heap.back();
+      heap.pop_back();
+      RowTerm c = Combine(b, x.t, y.t);
+      heap.push_back({b.depth(c.node), b.Width(c.node) + c.shift, order++, c});
+      std::push_heap(heap.begin(), heap.end(), worse);
+    }
+    const RowTerm& t = heap.front().t;
+    out[r] = Term{t.node, t.shift, t.neg};
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Transposition
+
+AdderGraph TransposeGraph(const AdderGraph& g, const std::vector<InputRange>& ranges_of_new_inputs) {
+  const int m = static_cast<int>(g.outputs.size());  // new inputs
+  const int n = g.num_inputs;                          // new outputs
+  // consumers[v]: the terms (in the transposed graph) whose sum is the transposed value of node v.
+  std::vector<std::vector<RowTerm>> consumers(g.num_nodes());
+  GraphBuilder b(m, ranges_of_new_inputs);
+  for (int r = 0; r < m; ++r) {
+    const Term& t = g.outputs[r];
+    if (!t.is_zero()) consumers[t.node].push_back({r, t.shift, t.neg});
+  }
+  // transposed value of each original node, as a term of the new graph (node -1 = zero)
+  std::vector<RowTerm> value(g.num_nodes(), RowTerm{-1, 0, false});
+  std::vector<std::vector<RowTerm>> one(1);
+  for (int v = g.num_nodes() - 1; v >= 0; --v) {
+    auto& c = consumers[v];
+    if (!c.empty()) {
+      if (c.size() == 1) {
+        value[v] = c[0];
+      } else {
+        one[0] = c;
+        const Term t = FinishRows(b, one)[0];
+        value[v] = RowTerm{t.node, t.shift, t.neg};
+      }
+    }
+    if (v >= g.num_inputs && value[v].node >= 0) {
+      const AdderNode& ad = g.adder(v);
+      for (const Term* e : {&ad.a, &ad.b})
+        consumers[e->node].push_back({value[v].node, value[v].shift + e->shift, value[v].neg != e->neg});
+    }
+    std::vector<RowTerm>().swap(c);
+  }
+  b.graph.outputs.resize(n);
+  for (int i = 0; i < n; ++i)
+    b.graph.outputs[i] = value[i].node < 0 ? Term{-1, 0, false} : Term{value[i].node, value[i].shift, value[i].neg};
+  return std::move(b.graph);
+}
+
+}  // namespace hw::arith::cmvm_detail

@@ -1,0 +1,267 @@
+// Tests for the CMVM optimizer (generator/arith/cmvm.cpp) and the CSD-tree baseline.
+#include "arith/cmvm.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "arith/adder_graph.h"
+#include "arith/csd.h"
+
+namespace hw::arith {
+namespace {
+
+IntMatrix Make(int rows, int cols, std::vector<int64_t> v) { return IntMatrix{rows, cols, std::move(v)}; }
+
+IntMatrix RandomMatrix(int rows, int cols, int64_t lo, int64_t hi, uint64_t seed, double zero_prob = 0.0) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int64_t> dist(lo, hi);
+  std::bernoulli_distribution zero(zero_prob);
+  IntMatrix m{rows, cols, std::vector<int64_t>(static_cast<size_t>(rows) * cols)};
+  for (auto& x : m.w) x = zero(rng) ? 0 : dist(rng);
+  return m;
+}
+
+IntMatrix GaussianInt8(int rows, int cols, double sigma, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> dist(0.0, sigma);
+  IntMatrix m{rows, cols, std::vector<int64_t>(static_cast<size_t>(rows) * cols)};
+  for (auto& x : m.w) x = std::clamp<int64_t>(std::llround(dist(rng)), -128, 127);
+  return m;
+}
+
+std::string Describe(const IntMatrix& w) {
+  std::string s = std::to_string(w.rows) + "x" + std::to_string(w.cols) + " [";
+  for (size_t i = 0; i < std::min<size_t>(w.w.size(), 24); ++i) s += std::to_string(w.w[i]) + " ";
+  return s + (w.w.size() > 24 ? "...]" : "]");
+}
+
+// Every invariant a graph for w must satisfy; depth_bound < 0 means no bound.
+void ExpectImplements(const AdderGraph& g, const IntMatrix& w, int depth_bound) {
+  ASSERT_EQ(Verify(g, w.rows), "") << Describe(w);
+  EXPECT_EQ(g.num_inputs, w.cols);
+  const IntMatrix back = ReconstructMatrix(g, w.rows);
+  EXPECT_EQ(back.w, w.w) << Describe(w);
+  if (depth_bound >= 0) EXPECT_LE(OutputDepth(g), depth_bound) << Describe(w);
+  // Both operands of an adder are real nodes and outputs are either zero or a node.
+  for (const AdderNode& a : g.adders) {
+    EXPECT_GE(a.a.node, 0);
+    EXPECT_GE(a.b.node, 0);
+  }
+  // Evaluate agrees with the matrix on a random vector.
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int64_t> dist(-100, 100);
+  std::vector<int64_t> x(w.cols);
+  for (auto& v : x) v = dist(rng);
+  const std::vector<int64_t> y = Evaluate(g, x);
+  for (int r = 0; r < w.rows; ++r) {
+    int64_t s = 0;
+    for (int c = 0; c < w.cols; ++c) s += w.at(r, c) * x[c];
+    EXPECT_EQ(y[r], s) << "row " << r << " of " << Describe(w);
+  }
+}
+
+size_t CsdDigitCount(const IntMatrix& w) {
+  size_t k = 0;
+  for (int64_t v : w.w) k += CsdDigits(v).size();
+  return k;
+}
+
+// Checks all three modes plus the baseline on one matrix.
+void CheckAllModes(const IntMatrix& w, uint64_t seed = 1) {
+  SCOPED_TRACE(Describe(w));
+  const int dmin = MinimumDepth(w);
+  const AdderGraph base = BuildCsdTrees(w);
+  ExpectImplements(base, w, dmin);
+  EXPECT_EQ(OutputDepth(base), dmin);
+  {
+    CmvmOptions o;
+    o.seed = seed;
+    const AdderGraph g = OptimizeCmvm(w, o);
+    ExpectImplements(g, w, -1);
+    EXPECT_LE(g.adders.size(), base.adders.size());
+  }
+  {
+    CmvmOptions o;
+    o.depth_mode = DepthMode::kMinimum;
+    o.seed = seed;
+    const AdderGraph g = OptimizeCmvm(w, o);
+    ExpectImplements(g, w, dmin);
+    EXPECT_LE(g.adders.size(), base.adders.size());
+  }
+  for (int k : {1, 2}) {
+    CmvmOptions o;
+    o.depth_mode = DepthMode::kMinimumPlusK;
+    o.extra_depth = k;
+    o.seed = seed;
+    const AdderGraph g = OptimizeCmvm(w, o);
+    ExpectImplements(g, w, dmin + k);
+    EXPECT_LE(g.adders.size(), base.adders.size());
+  }
+}
+
+TEST(CmvmCsdTrees, AdderCountIsDigitsMinusNonZeroRows) {
+  const IntMatrix w = Make(3, 3, {3, 5, 0, 0, 0, 0, -7, 1, 128});
+  const AdderGraph g = BuildCsdTrees(w);
+  ExpectImplements(g, w, MinimumDepth(w));
+  // row 0: 3 = 4-1, 5 = 4+1 -> 4 digits, 3 adders; row 1: zero; row 2: -8+1, 1, 128 -> 4 digits, 3 adders
+  EXPECT_EQ(g.adders.size(), 6u);
+  EXPECT_TRUE(g.outputs[1].is_zero());
+}
+
+TEST(CmvmCsdTrees, DepthEqualsMinimumDepthOnRandomMatrices) {
+  for (uint64_t s = 0; s < 40; ++s) {
+    const IntMatrix w = RandomMatrix(1 + s % 7, 1 + (s * 3) % 11, -300, 300, s, 0.2);
+    const AdderGraph g = BuildCsdTrees(w);
+    ExpectImplements(g, w, -1);
+    EXPECT_EQ(OutputDepth(g), MinimumDepth(w)) << Describe(w);
+    size_t nonzero_rows = 0;
+    for (int r = 0; r < w.rows; ++r) {
+      bool nz = false;
+      for (int c = 0; c < w.cols; ++c) nz |= w.at(r, c) != 0;
+      nonzero_rows += nz;
+    }
+    EXPECT_EQ(g.adders.size(), CsdDigitCount(w) - nonzero_rows);
+  }
+}
+
+TEST(CmvmMinimumDepth, MatchesDefinition) {
+  EXPECT_EQ(MinimumDepth(Make(1, 1, {0})), 0);
+  EXPECT_EQ(MinimumDepth(Make(1, 1, {64})), 0);
+  EXPECT_EQ(MinimumDepth(Make(1, 1, {3})), 1);         // 4 - 1
+  EXPECT_EQ(MinimumDepth(Make(1, 2, {3, 5})), 2);      // 4 digits
+  EXPECT_EQ(MinimumDepth(Make(2, 2, {1, 0, 21, 1})), 2);  // row 1: 16+4+1 and 1 -> 4 digits
+  EXPECT_EQ(MinimumDepth(Make(1, 1, {0b1010101})), 2);  // 4 digits
+  EXPECT_EQ(MinimumDepth(Make(1, 1, {0b101010101})), 3);  // 5 digits
+}
+
+TEST(CmvmOptimize, SmallShapes) {
+  CheckAllModes(Make(1, 1, {0}));
+  CheckAllModes(Make(1, 1, {1}));
+  CheckAllModes(Make(1, 1, {-1}));
+  CheckAllModes(Make(1, 1, {7}));
+  CheckAllModes(Make(1, 1, {-32768}));
+  CheckAllModes(Make(1, 1, {0b1011011101}));
+  CheckAllModes(Make(0, 0, {}));
+  CheckAllModes(Make(2, 0, {}));
+  CheckAllModes(Make(0, 3, {}));
+  CheckAllModes(Make(1, 5, {3, -3, 5, 0, 7}));
+  CheckAllModes(Make(5, 1, {3, -3, 5, 0, 7}));
+}
+
+TEST(CmvmOptimize, ZeroRowsAndColumns) {
+  CheckAllModes(Make(3, 3, {0, 0, 0, 0, 0, 0, 0, 0, 0}));
+  CheckAllModes(Make(3, 4, {0, 5, 0, 7, 0, 0, 0, 0, 0, -3, 0, 11}));
+  for (uint64_t s = 0; s < 10; ++s) {
+    IntMatrix w = RandomMatrix(6, 7, -128, 127, 100 + s, 0.3);
+    for (int c = 0; c < w.cols; ++c) w.at(static_cast<int>(s % 6), c) = 0;
+    for (int r = 0; r < w.rows; ++r) w.at(r, static_cast<int>(s % 7)) = 0;
+    CheckAllModes(w, s);
+  }
+}
+
+TEST(CmvmOptimize, DuplicateColumnsAndDuplicateOrNegatedRows) {
+  for (uint64_t s = 0; s < 10; ++s) {
+    IntMatrix w = RandomMatrix(8, 8, -128, 127, 200 + s);
+    for (int r = 0; r < w.rows; ++r) w.at(r, 5) = w.at(r, 1);  // duplicate column
+    for (int c = 0; c < w.cols; ++c) {
+      w.at(3, c) = w.at(0, c);   // duplicate row
+      w.at(6, c) = -w.at(2, c);  // negated row
+      w.at(7, c) = 4 * w.at(1, c);  // shifted row
+    }
+    CheckAllModes(w, s);
+    // A matrix of identical rows should cost no more than one row.
+    IntMatrix same = RandomMatrix(1, 10, -128, 127, 300 + s);
+    IntMatrix rep{5, 10, {}};
+    for (int r = 0; r < 5; ++r) rep.w.insert(rep.w.end(), same.w.begin(), same.w.end());
+    CmvmOptions o;
+    EXPECT_LE(OptimizeCmvm(rep, o).adders.size(), BuildCsdTrees(same).adders.size());
+  }
+}
+
+TEST(CmvmOptimize, WeightKinds) {
+  for (uint64_t s = 0; s < 8; ++s) {
+    CheckAllModes(RandomMatrix(6, 9, 0, 1, 400 + s), s);          // binary
+    CheckAllModes(RandomMatrix(7, 5, -1, 1, 500 + s), s);         // ternary
+    CheckAllModes(RandomMatrix(5, 6, -1, 0, 600 + s), s);         // 1-bit signed
+    CheckAllModes(RandomMatrix(6, 6, -32768, 32767, 700 + s), s);  // 16-bit
+    IntMatrix ext = RandomMatrix(4, 5, -32768, 32767, 800 + s);
+    ext.at(0, 0) = -32768;
+    ext.at(1, 2) = -32768;
+    ext.at(3, 4) = 32767;
+    CheckAllModes(ext, s);
+    CheckAllModes(RandomMatrix(3, 3, -(int64_t{1} << 40), int64_t{1} << 40, 900 + s), s);  // wide weights
+  }
+}
+
+TEST(CmvmOptimize, ManySeededRandomMatrices) {
+  for (uint64_t s = 0; s < 60; ++s) {
+    std::mt19937_64 rng(s);
+    const int rows = 1 + static_cast<int>(rng() % 12), cols = 1 + static_cast<int>(rng() % 12);
+    const int64_t mag = int64_t{1} << (1 + rng() % 12);
+    CheckAllModes(RandomMatrix(rows, cols, -mag, mag, 1000 + s, (rng() % 4) * 0.15), s);
+  }
+}
+
+TEST(CmvmOptimize, PublishedProtocolMatrix) {
+  // N x N uniform in [129, 255]: the optimizer must share a lot (CSD trees need about 871 for N = 16).
+  for (uint64_t s = 0; s < 3; ++s) {
+    const IntMatrix w = RandomMatrix(16, 16, 129, 255, 2000 + s);
+    CheckAllModes(w, s);
+    CmvmOptions o;
+    EXPECT_LT(OptimizeCmvm(w, o).adders.size(), BuildCsdTrees(w).adders.size() * 45 / 100);
+  }
+}
+
+TEST(CmvmOptimize, InputRangesOnlyAffectSecondaryCost) {
+  const IntMatrix w = RandomMatrix(8, 8, -128, 127, 3000);
+  CmvmOptions a;
+  CmvmOptions b;
+  b.input_ranges.assign(8, InputRange{0, 15});
+  const AdderGraph ga = OptimizeCmvm(w, a), gb = OptimizeCmvm(w, b);
+  ExpectImplements(ga, w, -1);
+  ExpectImplements(gb, w, -1);
+  CmvmOptions bad;
+  bad.input_ranges.assign(3, InputRange{0, 1});
+  EXPECT_THROW(OptimizeCmvm(w, bad), std::invalid_argument);
+}
+
+TEST(CmvmOptimize, DeterministicForSameSeed) {
+  const IntMatrix w = RandomMatrix(12, 12, -128, 127, 4000);
+  for (DepthMode mode : {DepthMode::kUnconstrained, DepthMode::kMinimum}) {
+    CmvmOptions o;
+    o.depth_mode = mode;
+    o.seed = 42;
+    const AdderGraph g1 = OptimizeCmvm(w, o), g2 = OptimizeCmvm(w, o);
+    EXPECT_EQ(g1.adders, g2.adders);
+    EXPECT_EQ(g1.outputs, g2.outputs);
+  }
+}
+
+TEST(CmvmOptimize, GaussianLayerBeatsBaselineAndScales) {
+  // A Fashion-MNIST-like dense layer (64 x 196, int8 Gaussian weights).
+  const IntMatrix w = GaussianInt8(64, 196, 30.0, 5000);
+  CmvmOptions o;
+  const AdderGraph g = OptimizeCmvm(w, o);
+  ExpectImplements(g, w, -1);
+  const size_t base = BuildCsdTrees(w).adders.size();
+  EXPECT_LT(static_cast<double>(g.adders.size()), 0.65 * static_cast<double>(base));
+  CmvmOptions md;
+  md.depth_mode = DepthMode::kMinimum;
+  const AdderGraph gm = OptimizeCmvm(w, md);
+  ExpectImplements(gm, w, MinimumDepth(w));
+  EXPECT_LT(gm.adders.size(), base);
+}
+
+TEST(CmvmOptimize, WideMatrixUsesColumnBlocks) {
+  // Big enough to take the column-block path; checks correctness there in every mode.
+  const IntMatrix w = GaussianInt8(40, 600, 30.0, 6000);
+  CheckAllModes(w);
+}
+
+}  // namespace
+}  // namespace hw::arith

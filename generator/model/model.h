@@ -1,0 +1,67 @@
+// In-memory form of a model file (manifest + tensors), after validation.
+// See docs/model-format.md for the file format and docs/semantics.md for what the layers compute.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "arith/adder_graph.h"
+
+namespace hw::model {
+
+// A fixed-width integer element type.
+struct IntType {
+  bool is_signed = false;
+  int bits = 8;
+  int64_t min() const { return is_signed ? -(int64_t{1} << (bits - 1)) : 0; }
+  int64_t max() const { return is_signed ? (int64_t{1} << (bits - 1)) - 1 : (int64_t{1} << bits) - 1; }
+  bool operator==(const IntType&) const = default;
+};
+
+enum class WeightEncoding { kSigned, kUnsigned, kBinary, kTernary };
+const char* ToString(WeightEncoding e);
+
+struct DenseLayer {
+  int in = 0;
+  int out = 0;
+  arith::IntMatrix weight;  // [out, in]
+  WeightEncoding encoding = WeightEncoding::kSigned;
+  int weight_bits = 8;
+  bool has_bias = false;
+  std::vector<int64_t> bias;        // [out]; zeros when !has_bias
+  std::vector<int64_t> multiplier;  // [out], M >= 1
+  std::vector<int64_t> shift;       // [out], 0 <= S <= 62
+  IntType output;
+  int64_t clamp_lo = 0;
+  int64_t clamp_hi = 0;
+  // Tensor names as written in the manifest (kept so that a model round-trips).
+  std::string weight_tensor, bias_tensor, multiplier_tensor, shift_tensor;
+};
+
+struct ArgmaxLayer {};
+
+struct Layer {
+  std::string name;
+  std::variant<DenseLayer, ArgmaxLayer> op;
+  const char* kind() const;
+};
+
+struct Model {
+  std::string name;
+  std::string manifest_path;  // as loaded, for error messages
+  std::string tensors_file;   // relative to the manifest's directory
+  int input_length = 0;
+  IntType input;
+  std::vector<Layer> layers;
+
+  // Element type and length of the output of layer `i` (i = -1: the model input).
+  IntType OutputType(int i) const;
+  int OutputLength(int i) const;
+};
+
+// Bits of the argmax index for n candidates: max(1, ceil(log2 n)).
+int ArgmaxIndexBits(int n);
+
+}  // namespace hw::model

@@ -1,0 +1,38 @@
+// Size figures of a scheduled design, per layer and in total (what `generate` prints and reports hold).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ir/datapath.h"
+#include "model/model.h"
+
+namespace hw::report {
+
+struct LayerStats {
+  std::string name;
+  std::string kind;
+  long weights = 0;          // dense: in * out
+  long nonzero_weights = 0;
+  long nonzero_digits = 0;   // CSD digits of all weights
+  long adders = 0;           // two-input adders/subtractors, incl. the multiply by M
+  long adder_bits = 0;       // sum of adder widths (full-adder bits)
+  long requants = 0;         // round/shift/clamp units
+  long compare_selects = 0;  // argmax steps
+  long registers = 0;
+  long register_bits = 0;
+  int levels = 0;
+  int latency = 0;
+};
+
+struct DesignStats {
+  std::vector<LayerStats> layers;
+  LayerStats total;  // sums; latency = whole design incl. the input register
+};
+
+DesignStats ComputeStats(const model::Model& model, const ir::Design& design);
+
+// A fixed-width table for the terminal.
+std::string FormatStatsTable(const DesignStats& s);
+
+}  // namespace hw::report

@@ -68,16 +68,20 @@ double PairWork(const std::vector<std::vector<RowTerm>>& rows) {
   return s;
 }
 
-constexpr double kMaxPairsPerBlock = 2.0e6;
+// Column-block size limit: pair statistics of one CSE run (sum over rows of #terms^2 / 2). Bigger blocks find
+// more sharing but cost time; these keep a 128 x 784 int8 matrix well under 2 s.
+constexpr double kBlockPairsUnconstrained = 1.0e5;
+constexpr double kBlockPairsConstrained = 5.0e4;
 
 // One greedy CSE solve of w (rows = outputs) into builder b; returns the output terms. depth_bound < 0:
 // unconstrained.
-std::vector<Term> CseSolve(GraphBuilder& b, const IntMatrix& w, int depth_bound, uint64_t seed) {
+std::vector<Term> CseSolve(GraphBuilder& b, const IntMatrix& w, int depth_bound, uint64_t seed,
+                           double block_pairs) {
   std::vector<std::vector<RowTerm>> rows = CsdRows(w);
   const double work = PairWork(rows);
-  const int blocks = work <= kMaxPairsPerBlock
+  const int blocks = work <= block_pairs
                          ? 1
-                         : std::min(w.cols, static_cast<int>(std::ceil(std::sqrt(work / kMaxPairsPerBlock))));
+                         : std::min(w.cols, static_cast<int>(std::ceil(std::sqrt(work / block_pairs))));
   if (blocks == 1) {
     cmvm_detail::CseParams p;
     p.seed = seed;
@@ -119,9 +123,10 @@ std::vector<Term> CseSolve(GraphBuilder& b, const IntMatrix& w, int depth_bound,
   return FinishRows(b, rows);
 }
 
-AdderGraph SolveOnce(const IntMatrix& w, const std::vector<InputRange>& ranges, int depth_bound, uint64_t seed) {
+AdderGraph SolveOnce(const IntMatrix& w, const std::vector<InputRange>& ranges, int depth_bound, uint64_t seed,
+                     double block_pairs) {
   GraphBuilder b(w.cols, ranges);
-  b.graph.outputs = CseSolve(b, w, depth_bound, seed);
+  b.graph.outputs = CseSolve(b, w, depth_bound, seed, block_pairs);
   return std::move(b.graph);
 }
 
@@ -140,13 +145,28 @@ int RowDigits(const IntMatrix& w, int r, int other, int64_t sign) {
 // Row-difference decomposition (unconstrained): rows are linked by a minimum spanning tree over the CSD
 // distance min_s digits(w_i - s w_j) (a virtual zero row is the root); every row is computed as the CSE
 // solution of its difference to its tree parent plus one adder adding the parent's output.
-AdderGraph SolveDecomposed(const IntMatrix& w, const std::vector<InputRange>& ranges, uint64_t seed,
-                           int edge_penalty) {
+// Copies graph g (same inputs as b) into b; returns g's outputs as terms of b.
+std::vector<Term> AppendGraph(GraphBuilder& b, const AdderGraph& g) {
+  std::vector<int> id(g.num_nodes());
+  for (int i = 0; i < g.num_inputs; ++i) id[i] = i;
+  for (size_t k = 0; k < g.adders.size(); ++k) {
+    Term a = g.adders[k].a, c = g.adders[k].b;
+    a.node = id[a.node];
+    c.node = id[c.node];
+    id[g.num_inputs + k] = b.AddAdder(a, c);
+  }
+  std::vector<Term> out = g.outputs;
+  for (Term& t : out)
+    if (!t.is_zero()) t.node = id[t.node];
+  return out;
+}
+
+AdderGraph SolveDecomposed(const IntMatrix& w, const std::vector<InputRange>& ranges, uint64_t seed, int levels) {
   const int n = w.rows;
   std::vector<int> parent(n, -1), best_cost(n), best_from(n, -1);
   std::vector<int64_t> best_sign(n, 1), sign(n, 1);
   std::vector<char> done(n, 0);
-  for (int i = 0; i < n; ++i) best_cost[i] = RowDigits(w, i, -1, 1);
+  for (int i = 0; i < n; ++i) best_cost[i] = 4 * RowDigits(w, i, -1, 1);
   std::vector<int> order;
   for (int it = 0; it < n; ++it) {
     int pick = -1;
@@ -159,7 +179,9 @@ AdderGraph SolveDecomposed(const IntMatrix& w, const std::vector<InputRange>& ra
     for (int i = 0; i < n; ++i) {
       if (done[i]) continue;
       for (int64_t s : {int64_t{1}, int64_t{-1}}) {
-        const int c = RowDigits(w, i, pick, s) + edge_penalty;
+        // distance in quarter digits; seeded runs add up to 7/4 digit of noise to vary the tree
+        int c = 4 * RowDigits(w, i, pick, s);
+        if (seed != 0) c += static_cast<int>(cmvm_detail::Mix(seed + static_cast<uint64_t>(i * 131 + pick)) >> 61);
         if (c < best_cost[i]) best_cost[i] = c, best_from[i] = pick, best_sign[i] = s;
       }
     }
@@ -169,7 +191,12 @@ AdderGraph SolveDecomposed(const IntMatrix& w, const std::vector<InputRange>& ra
     if (parent[i] >= 0)
       for (int c = 0; c < w.cols; ++c) d.at(i, c) = w.at(i, c) - sign[i] * w.at(parent[i], c);
   GraphBuilder b(w.cols, ranges);
-  const std::vector<Term> dt = CseSolve(b, d, -1, seed);
+  std::vector<Term> dt;
+  if (levels > 1 && d.rows > 1 && d.cols > 1) {
+    dt = AppendGraph(b, cmvm_detail::TransposeGraph(SolveDecomposed(Transposed(d), {}, seed, levels - 1), ranges));
+  } else {
+    dt = CseSolve(b, d, -1, seed, kBlockPairsUnconstrained);
+  }
   std::vector<Term> y(n);
   for (int i : order) {
     if (parent[i] < 0) {
@@ -191,14 +218,6 @@ AdderGraph SolveDecomposed(const IntMatrix& w, const std::vector<InputRange>& ra
   return std::move(b.graph);
 }
 
-int DecompPenalty() {
-  const char* e = std::getenv("CMVM_PEN");
-  return e ? std::atoi(e) : 0;
-}
-int EnvInt(const char* name, int dflt) {
-  const char* e = std::getenv(name);
-  return e ? std::atoi(e) : dflt;
-}
 
 bool Better(const Candidate& x, const Candidate& y) {
   if (x.g.adders.size() != y.g.adders.size()) return x.g.adders.size() < y.g.adders.size();
@@ -232,14 +251,13 @@ AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
   if (options.depth_mode == DepthMode::kMinimum) depth_bound = MinimumDepth(w);
   if (options.depth_mode == DepthMode::kMinimumPlusK) depth_bound = MinimumDepth(w) + std::max(0, options.extra_depth);
   const std::vector<InputRange>& ranges = options.input_ranges;
+  const double block_pairs = depth_bound < 0 ? kBlockPairsUnconstrained : kBlockPairsConstrained;
 
-  // Effort: number of seeded restarts, from the problem size only (deterministic).
+  // Effort: number of seeded restarts, from the problem size only (deterministic, never wall-clock based).
   const double work = PairWork(CsdRows(w));
   int tries = 1;
-  if (work <= 1.5e5) tries = 8;
-  if (work <= 4e4) tries = 16;
-  tries = EnvInt("CMVM_TRIES", tries);
-  const int modes = EnvInt("CMVM_MODES", 15);
+  if (work <= 1.5e5) tries = 3;
+  if (work <= 4e4) tries = 6;
 
   Candidate best;
   bool have = false;
@@ -252,23 +270,29 @@ AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
       have = true;
     }
   };
-  for (int t = 0; t < tries; ++t) {
-    const uint64_t seed = t == 0 ? 0 : options.seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(t);
-    if ((modes & 1) || (t == 0 && depth_bound >= 0)) consider(SolveOnce(w, ranges, depth_bound, seed));
-    if ((modes & 2) && depth_bound < 0 && w.rows > 1) consider(SolveDecomposed(w, ranges, seed, DecompPenalty()));
-  }
-  // The transposed problem: optimise W^T, then transpose the graph back (unconstrained or when the depth
-  // of the transposed graph happens to meet the bound).
-  if ((modes & 12) && w.rows > 1 && w.cols > 1) {
+  auto seed_of = [&](int t, uint64_t salt) {
+    return t == 0 ? uint64_t{0} : cmvm_detail::Mix(options.seed * 0x9E3779B97F4A7C15ULL + salt * 1000 + t);
+  };
+  // Always: plain CSE on W (the only candidate for big matrices).
+  consider(SolveOnce(w, ranges, depth_bound, seed_of(0, 0), block_pairs));
+  if (tries > 1) {
     const IntMatrix wt = Transposed(w);
-    std::vector<InputRange> out_ranges;  // W^T has w.rows columns; no ranges known for them
-    for (int t = 0; t < std::max(1, tries / 2); ++t) {
-      const uint64_t seed = t == 0 ? 0 : options.seed * 0xD1B54A32D192ED03ULL + static_cast<uint64_t>(t);
-      if (modes & 4) {
-        AdderGraph g = cmvm_detail::TransposeGraph(SolveOnce(wt, out_ranges, depth_bound, seed), ranges);
-        if (depth_bound < 0 || OutputDepth(g) <= depth_bound) consider(std::move(g));
+    const std::vector<InputRange> no_ranges;  // W^T's inputs are W's outputs: no ranges known
+    for (int t = 0; t < tries; ++t) {
+      if (depth_bound < 0) {
+        // Row-difference decomposition on W and on W^T (transposed back); levels alternate between 1 and 2.
+        if (w.rows > 1) consider(SolveDecomposed(w, ranges, seed_of(t, 1), 1 + (t & 1)));
+        if (w.rows > 1 && w.cols > 1)
+          consider(cmvm_detail::TransposeGraph(SolveDecomposed(wt, no_ranges, seed_of(t, 2), 1 + ((t >> 1) & 1)), ranges));
+      } else {
+        // Depth-bounded: plain CSE with other tie-breaking on W, and on W^T when the transposed graph
+        // happens to meet the bound.
+        if (t > 0) consider(SolveOnce(w, ranges, depth_bound, seed_of(t, 3), block_pairs));
+        if (w.rows > 1 && w.cols > 1) {
+          AdderGraph g = cmvm_detail::TransposeGraph(SolveOnce(wt, no_ranges, depth_bound, seed_of(t, 4), block_pairs), ranges);
+          if (OutputDepth(g) <= depth_bound) consider(std::move(g));
+        }
       }
-      if ((modes & 8) && depth_bound < 0) consider(cmvm_detail::TransposeGraph(SolveDecomposed(wt, out_ranges, seed, DecompPenalty()), ranges));
     }
   }
   return std::move(best.g);

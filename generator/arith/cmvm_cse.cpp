@@ -3,10 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <queue>
+#include <unordered_map>
 #include <utility>
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
 
 namespace hw::arith::cmvm_detail {
 
@@ -82,73 +80,68 @@ inline int KeyB(uint64_t k) { return static_cast<int>((k >> 16) & 0xFFFFFF); }
 inline int KeyD(uint64_t k) { return static_cast<int>((k >> 1) & 0xFF) - 128; }
 inline bool KeyS(uint64_t k) { return (k & 1) != 0; }
 
-inline uint64_t Mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
 
-// Open-addressing hash map uint64 key (never 0) -> int32 count.
+// Open-addressing hash map uint64 key (never 0) -> int32 count; key and count share one slot (one cache line).
 class CountMap {
  public:
   explicit CountMap(size_t expected) {
     size_t cap = 16;
     while (cap < expected * 2) cap <<= 1;
-    keys_.assign(cap, 0);
-    vals_.assign(cap, 0);
+    slots_.assign(cap, Slot{});
     mask_ = cap - 1;
   }
   int32_t& Ref(uint64_t key) {
-    size_t i = Slot(key);
-    while (keys_[i] != 0) {
-      if (keys_[i] == key) return vals_[i];
+    size_t i = Home(key);
+    while (slots_[i].key != 0) {
+      if (slots_[i].key == key) return slots_[i].val;
       i = (i + 1) & mask_;
     }
-    if ((size_ + 1) * 2 > keys_.size()) {
+    if ((size_ + 1) * 2 > slots_.size()) {
       Grow();
       return Ref(key);
     }
-    keys_[i] = key;
+    slots_[i].key = key;
     ++size_;
-    return vals_[i];
+    return slots_[i].val;
   }
   int32_t Get(uint64_t key) const {
-    size_t i = Slot(key);
-    while (keys_[i] != 0) {
-      if (keys_[i] == key) return vals_[i];
+    size_t i = Home(key);
+    while (slots_[i].key != 0) {
+      if (slots_[i].key == key) return slots_[i].val;
       i = (i + 1) & mask_;
     }
     return 0;
   }
   template <class F>
   void ForEach(F&& f) const {
-    for (size_t i = 0; i < keys_.size(); ++i)
-      if (keys_[i] != 0) f(keys_[i], vals_[i]);
+    for (const Slot& e : slots_)
+      if (e.key != 0) f(e.key, e.val);
   }
 
  private:
-  size_t Slot(uint64_t key) const { return static_cast<size_t>(Mix(key)) & mask_; }
+  struct Slot {
+    uint64_t key = 0;
+    int32_t val = 0;
+  };
+  size_t Home(uint64_t key) const { return static_cast<size_t>(Mix(key)) & mask_; }
   void Grow() {
-    std::vector<uint64_t> ok = std::move(keys_);
-    std::vector<int32_t> ov = std::move(vals_);
-    keys_.assign(ok.size() * 2, 0);
-    vals_.assign(ok.size() * 2, 0);
-    mask_ = keys_.size() - 1;
+    std::vector<Slot> old = std::move(slots_);
+    size_t live = 0;
+    for (const Slot& e : old) live += e.key != 0 && e.val != 0;
+    size_t cap = 16;
+    while (cap < (live + 1) * 4) cap <<= 1;
+    slots_.assign(cap, Slot{});
+    mask_ = cap - 1;
     size_ = 0;
-    for (size_t i = 0; i < ok.size(); ++i)
-      if (ok[i] != 0 && ov[i] != 0) {
-        size_t j = Slot(ok[i]);
-        while (keys_[j] != 0) j = (j + 1) & mask_;
-        keys_[j] = ok[i];
-        vals_[j] = ov[i];
+    for (const Slot& e : old)
+      if (e.key != 0 && e.val != 0) {
+        size_t j = Home(e.key);
+        while (slots_[j].key != 0) j = (j + 1) & mask_;
+        slots_[j] = e;
         ++size_;
       }
   }
-  std::vector<uint64_t> keys_;
-  std::vector<int32_t> vals_;
+  std::vector<Slot> slots_;
   size_t mask_ = 0;
   size_t size_ = 0;
 };
@@ -164,17 +157,27 @@ class CseEngine {
   CseEngine(GraphBuilder& b, std::vector<std::vector<RowTerm>>& rows, const CseParams& p)
       : b_(b), rows_(rows), p_(p), R_(static_cast<int>(rows.size())), counts_(EstimatePairs(rows)) {
     constrained_ = !p.row_capacity.empty();
+    // Work on local node ids (only the nodes occurring in these rows), so that per-block state stays small.
+    std::unordered_map<int, int> local;
+    for (auto& row : rows_)
+      for (RowTerm& t : row) {
+        auto [it, fresh] = local.emplace(t.node, static_cast<int>(global_.size()));
+        if (fresh) {
+          global_.push_back(t.node);
+          depth_.push_back(b_.depth(t.node));
+        }
+        t.node = it->second;
+      }
     if (constrained_) {
       load_.assign(R_, 0);
       for (int r = 0; r < R_; ++r)
-        for (const RowTerm& t : rows_[r]) load_[r] += Pow2(b_.depth(t.node));
+        for (const RowTerm& t : rows_[r]) load_[r] += Pow2(depth_[t.node]);
     }
-    occ_.assign(static_cast<size_t>(b_.num_nodes()) * R_, 0);
+    occ_.assign(global_.size() * R_, 0);
     for (int r = 0; r < R_; ++r)
       for (const RowTerm& t : rows_[r]) ++occ_[static_cast<size_t>(t.node) * R_ + r];
   }
 
-  long pops = 0, pushes = 0, applies = 0;
   void Run() {
     for (int r = 0; r < R_; ++r) {
       const auto& row = rows_[r];
@@ -191,14 +194,14 @@ class CseEngine {
       std::pop_heap(heap_.begin(), heap_.end());
       const auto [prio, key] = heap_.back();
       heap_.pop_back();
-      ++pops;
       const int entry = static_cast<int>(prio >> 32);
       const int cur = counts_.Get(key);
       if (cur < p_.min_count) continue;
       int k;
       occs.clear();
-      if (!constrained_ && KeyA(key) != KeyB(key)) {
-        k = cur;  // exact: distinct nodes never overlap
+      if (KeyA(key) != KeyB(key) &&
+          (!constrained_ || depth_[KeyA(key)] == depth_[KeyB(key)])) {
+        k = cur;  // exact: distinct nodes never overlap, and equal depths never raise a row's load
       } else {
         FindOccurrences(key, occs);
         k = static_cast<int>(occs.size());
@@ -209,8 +212,9 @@ class CseEngine {
       }
       if (occs.empty()) FindOccurrences(key, occs);
       Apply(key, occs);
-      ++applies;
     }
+    for (auto& row : rows_)
+      for (RowTerm& t : row) t.node = global_[t.node];
   }
 
  private:
@@ -236,7 +240,6 @@ class CseEngine {
   }
   void Push(int count, uint64_t key) {
     heap_.push_back({Prio(count, key), key});
-    ++pushes;
     std::push_heap(heap_.begin(), heap_.end());
   }
   void Inc(uint64_t key) {
@@ -248,8 +251,8 @@ class CseEngine {
   void FindOccurrences(uint64_t key, std::vector<Occurrence>& out) {
     const int a = KeyA(key), bn = KeyB(key), d = KeyD(key);
     const bool s = KeyS(key);
-    const int dp = std::max(b_.depth(a), b_.depth(bn)) + 1;
-    const uint64_t grow = constrained_ ? Pow2(dp) - Pow2(b_.depth(a)) - Pow2(b_.depth(bn)) : 0;
+    const int dp = std::max(depth_[a], depth_[bn]) + 1;
+    const uint64_t grow = constrained_ ? Pow2(dp) - Pow2(depth_[a]) - Pow2(depth_[bn]) : 0;
     const size_t oa = static_cast<size_t>(a) * R_, ob = static_cast<size_t>(bn) * R_;
     for (int r = 0; r < R_; ++r) {
       if (occ_[oa + r] == 0 || occ_[ob + r] == 0 || (a == bn && occ_[oa + r] < 2)) continue;
@@ -303,10 +306,12 @@ class CseEngine {
     const bool s = KeyS(key);
     // node value: (x_a << max(0,-d)) + s * (x_b << max(0,d)); an occurrence (f, g) equals
     // sign(f) * (node << min(shift f, shift g)).
-    const int p = b_.AddAdder(Term{a, std::max(0, -d), false}, Term{bn, std::max(0, d), s});
-    occ_.resize(static_cast<size_t>(b_.num_nodes()) * R_, 0);
-    const uint64_t grow =
-        constrained_ ? Pow2(b_.depth(p)) - Pow2(b_.depth(a)) - Pow2(b_.depth(bn)) : 0;
+    const int gp = b_.AddAdder(Term{global_[a], std::max(0, -d), false}, Term{global_[bn], std::max(0, d), s});
+    const int p = static_cast<int>(global_.size());
+    global_.push_back(gp);
+    depth_.push_back(b_.depth(gp));
+    occ_.resize(global_.size() * R_, 0);
+    const uint64_t grow = constrained_ ? Pow2(depth_[p]) - Pow2(depth_[a]) - Pow2(depth_[bn]) : 0;
     size_t x = 0;
     while (x < occs.size()) {
       const int r = occs[x].row;
@@ -352,6 +357,8 @@ class CseEngine {
   bool constrained_ = false;
   std::vector<uint64_t> load_;
   std::vector<int32_t> occ_;
+  std::vector<int> global_;  // local node id -> builder node id
+  std::vector<int> depth_;   // depth of every local node
   CountMap counts_;
   std::vector<std::pair<uint64_t, uint64_t>> heap_;
   // scratch
@@ -363,10 +370,8 @@ class CseEngine {
 }  // namespace
 
 void RunCse(GraphBuilder& b, std::vector<std::vector<RowTerm>>& rows, const CseParams& params) {
-  auto t0 = std::chrono::steady_clock::now();
   CseEngine e(b, rows, params);
   e.Run();
-  if (std::getenv("CMVM_DEBUG")) fprintf(stderr, "cse %.3f ms pops %ld pushes %ld applies %ld\n", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now()-t0).count(), e.pops, e.pushes, e.applies);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -46,6 +46,16 @@ class GraphBuilder {
 // Bits needed to hold every integer of [lo, hi] (unsigned if lo >= 0, else two's complement).
 int IntervalBits(double lo, double hi);
 
+// 64-bit finaliser (splitmix/murmur3 style); used for seeded tie-breaking and hashing.
+inline uint64_t Mix(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
 struct CseParams {
   // Per-row capacity for the depth constraint: the row's terms (depths d_i) must keep
   // sum_i 2^{d_i} <= row_capacity[r] so that the row can be finished within depth log2(capacity).

@@ -257,7 +257,7 @@ AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
   const double work = PairWork(CsdRows(w));
   int tries = 1;
   if (work <= 1.5e5) tries = 3;
-  if (work <= 4e4) tries = 6;
+  if (work <= 4e4) tries = depth_bound < 0 ? 6 : 3;
 
   Candidate best;
   bool have = false;
@@ -275,6 +275,8 @@ AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
   };
   // Always: plain CSE on W (the only candidate for big matrices).
   consider(SolveOnce(w, ranges, depth_bound, seed_of(0, 0), block_pairs));
+  // Medium sizes: one row-difference decomposition as well (it pays off when rows are alike).
+  if (tries == 1 && depth_bound < 0 && w.rows > 1 && work <= 2e6) consider(SolveDecomposed(w, ranges, 0, 1));
   if (tries > 1) {
     const IntMatrix wt = Transposed(w);
     const std::vector<InputRange> no_ranges;  // W^T's inputs are W's outputs: no ranges known

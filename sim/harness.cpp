@@ -1,9 +1,10 @@
 // hardwire co-simulation harness (Verilator 5). Built by `hardwire sim` together with the generated RTL
-// (verilator --prefix Vtop). It reads the design's interface.json, streams input vectors one per clock with
-// no bubbles (optionally with random clock-enable stalls), and compares every output with the expected
-// vectors bit for bit.
+// (verilator --prefix Vtop). It streams input vectors one per clock with no bubbles (optionally with random
+// clock-enable stalls) and compares every output with the expected vectors bit for bit. The port geometry
+// comes from the design's interface.json, which `hardwire sim` reads and passes on the command line (keeping
+// this file free of a JSON parser keeps its per-design compile short).
 //
-//   vsim --interface DIR/interface.json --inputs in.txt --expected exp.txt
+//   vsim --in E,BITS,SIGNED --out E,BITS,SIGNED --latency L --inputs in.txt --expected exp.txt
 //        [--outputs got.txt] [--fst wave.fst] [--stall-seed S] [--max-report N]
 //
 // Text files: one vector per line, integers separated by spaces. Prints the first mismatches
@@ -12,8 +13,6 @@
 #if VM_TRACE
 #include <verilated_fst_c.h>
 #endif
-
-#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -109,7 +108,9 @@ void Load(const T& port, std::vector<uint32_t>& w) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string iface_path, inputs_path, expected_path, outputs_path, fst_path;
+  std::string in_spec, out_spec;
+  int latency = 0;
+  std::string inputs_path, expected_path, outputs_path, fst_path;
   long stall_seed = -1;
   int max_report = 10;
   for (int i = 1; i < argc; ++i) {
@@ -121,7 +122,9 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--interface") iface_path = next();
+    if (a == "--in") in_spec = next();
+    else if (a == "--out") out_spec = next();
+    else if (a == "--latency") latency = std::stoi(next());
     else if (a == "--inputs") inputs_path = next();
     else if (a == "--expected") expected_path = next();
     else if (a == "--outputs") outputs_path = next();
@@ -134,18 +137,22 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  nlohmann::json iface;
-  {
-    std::ifstream in(iface_path);
-    if (!in) {
-      std::fprintf(stderr, "vsim: cannot open interface %s\n", iface_path.c_str());
-      return 2;
+  auto parse_port = [](const std::string& spec) {
+    Port p;
+    int sg = 0;
+    if (std::sscanf(spec.c_str(), "%d,%d,%d", &p.elements, &p.bits, &sg) != 3 || p.elements < 1 || p.bits < 1) {
+      std::fprintf(stderr, "vsim: bad port spec '%s' (expected ELEMENTS,BITS,SIGNED)\n", spec.c_str());
+      std::exit(2);
     }
-    iface = nlohmann::json::parse(in);
+    p.is_signed = sg != 0;
+    return p;
+  };
+  const Port in_port = parse_port(in_spec);
+  const Port out_port = parse_port(out_spec);
+  if (latency < 1) {
+    std::fprintf(stderr, "vsim: --latency must be >= 1\n");
+    return 2;
   }
-  const Port in_port{iface["input"]["elements"], iface["input"]["element_bits"], iface["input"]["signed"]};
-  const Port out_port{iface["output"]["elements"], iface["output"]["element_bits"], iface["output"]["signed"]};
-  const int latency = iface["latency"];
   const auto inputs = ReadVectors(inputs_path, in_port.elements);
   const auto expected = ReadVectors(expected_path, out_port.elements);
   if (inputs.size() != expected.size()) {

@@ -1,6 +1,7 @@
 #include "cosim/cosim.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -35,6 +36,15 @@ std::string Quote(const std::string& s) {
   for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return q + "'";
 }
+// Optimisation levels for the C++ that Verilator writes (OPT_FAST: the model's eval code, OPT_SLOW: one-time
+// initialisation, OPT_GLOBAL: the Verilator runtime and the harness); ccache, when installed, makes the
+// runtime and harness objects free after the first build.
+std::string MakeFlags() {
+  std::string f = "OPT_FAST=-O1 OPT_SLOW=-O0 OPT_GLOBAL=-O1";
+  if (std::system("command -v ccache >/dev/null 2>&1") == 0) f += " OBJCACHE=ccache";
+  return f;
+}
+
 }  // namespace
 
 BuildResult BuildSimulator(const BuildOptions& o) {
@@ -55,9 +65,9 @@ BuildResult BuildSimulator(const BuildOptions& o) {
   const std::string cmd = fmt::format(
       "cd {} && verilator --cc --exe --build -j {} -Wno-fatal --x-assign fast --x-initial fast --noassert "
       "--prefix Vtop --top-module {} -F {} {} -Mdir {} -o vsim --output-split 20000 --output-split-cfuncs 2000 "
-      "-CFLAGS '-O1 -std=c++17' {}",
+      "-MAKEFLAGS '{}' {}",
       Quote(build.string()), o.jobs, top, Quote((rtl / (top + ".f")).string()), Quote(harness), Quote(build.string()),
-      o.trace_fst ? "--trace-fst" : "");
+      MakeFlags(), o.trace_fst ? "--trace-fst" : "");
   const auto t0 = std::chrono::steady_clock::now();
   std::string log;
   const int rc = RunCommand(cmd, &log, !o.quiet);
@@ -146,9 +156,25 @@ RunResult RunSimulation(const BuildResult& build, const std::string& rtl_dir, co
   const std::string out_path = (dir / "outputs.txt").string();
   WriteVectorsFile(in_path, inputs);
   WriteVectorsFile(exp_path, expected);
-  std::string cmd = fmt::format("{} --interface {} --inputs {} --expected {} --outputs {} --max-report {}", Quote(build.binary),
-                                Quote((fs::absolute(rtl_dir) / "interface.json").string()), Quote(in_path), Quote(exp_path),
-                                Quote(out_path), o.max_report);
+  const std::string iface_path = (fs::absolute(rtl_dir) / "interface.json").string();
+  nlohmann::json iface;
+  try {
+    iface = nlohmann::json::parse(ReadFileOrThrow(iface_path, "interface"));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(Location{iface_path, "", ""}, std::string("malformed interface.json: ") + e.what());
+  }
+  auto port = [&](const char* key) {
+    const auto& p = iface.at(key);
+    return fmt::format("{},{},{}", p.at("elements").get<int>(), p.at("element_bits").get<int>(), p.at("signed").get<bool>() ? 1 : 0);
+  };
+  std::string cmd;
+  try {
+    cmd = fmt::format("{} --in {} --out {} --latency {} --inputs {} --expected {} --outputs {} --max-report {}",
+                      Quote(build.binary), port("input"), port("output"), iface.at("latency").get<int>(), Quote(in_path),
+                      Quote(exp_path), Quote(out_path), o.max_report);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(Location{iface_path, "", ""}, std::string("incomplete interface.json: ") + e.what());
+  }
   if (!o.fst_path.empty()) cmd += " --fst " + Quote(fs::absolute(o.fst_path).string());
   if (o.stall_seed >= 0) cmd += " --stall-seed " + std::to_string(o.stall_seed);
   RunResult r;

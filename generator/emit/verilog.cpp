@@ -89,7 +89,11 @@ class LayerEmitter {
       body_ += fmt::format("  assign y[{}:{}] = {};\n", lsb + out_w - 1, lsb, expr);
     }
     s += body_;
+    uses_.Declare("clk", 1);
+    uses_.Declare("ce", 1);
     if (!regs_.empty()) {
+      uses_.Use("clk", 0);
+      uses_.Use("ce", 0);
       s += "\n  // ---- pipeline registers: one rank closes every stage\n";
       s += "  always @(posedge clk) begin\n    if (ce) begin\n" + regs_ + "    end\n  end\n";
     }

@@ -279,6 +279,9 @@ Model ParseModel(const std::string& manifest_json, const std::string& manifest_n
 
   // Tensors.
   TensorMap tensors = ParseSafetensors(tensors_bytes, tensors_name);
+  // A layer whose tensors failed has no known output length, so the next layer's input length is
+  // unknown too: check its own tensors but not the chain, instead of reporting a second, derived error.
+  std::vector<char> layer_ok(m.layers.size(), 0);
   for (const PendingDense& p : pending) {
     Layer& layer = m.layers[p.index];
     Location loc{manifest_name, LayerLabel(layer.name, p.index), ""};
@@ -314,7 +317,8 @@ Model ParseModel(const std::string& manifest_json, const std::string& manifest_n
       err("weight.tensor", "tensor '" + p.weight_tensor + "' must have shape [out, in], has rank " + std::to_string(w->shape.size()));
       continue;
     }
-    if (w->shape[1] != in) {
+    const bool chain_known = p.index == 0 || layer_ok[p.index - 1];
+    if (chain_known && w->shape[1] != in) {
       err("weight.tensor", "tensor '" + p.weight_tensor + "' has shape [" + std::to_string(w->shape[0]) + ", " +
                                std::to_string(w->shape[1]) + "] but the layer input has length " + std::to_string(in));
       continue;
@@ -328,6 +332,7 @@ Model ParseModel(const std::string& manifest_json, const std::string& manifest_n
       continue;
     }
     d.out = static_cast<int>(w->shape[0]);
+    if (!chain_known) d.in = static_cast<int>(w->shape[1]);
     int64_t wlo, whi;
     switch (p.encoding) {
       case WeightEncoding::kSigned: wlo = -(int64_t{1} << (p.bits - 1)), whi = (int64_t{1} << (p.bits - 1)) - 1; break;
@@ -338,14 +343,14 @@ Model ParseModel(const std::string& manifest_json, const std::string& manifest_n
     for (size_t k = 0; k < w->values.size() && !bad_value; ++k) {
       const int64_t v = w->values[k];
       if (v < wlo || v > whi || (p.encoding == WeightEncoding::kBinary && v == 0)) {
-        err("weight.tensor", "value " + std::to_string(v) + " at [" + std::to_string(k / in) + ", " + std::to_string(k % in) +
+        err("weight.tensor", "value " + std::to_string(v) + " at [" + std::to_string(k / d.in) + ", " + std::to_string(k % d.in) +
                                  "] outside the declared " + ToString(p.encoding) + " " + std::to_string(p.bits) + "-bit range" +
                                  (p.encoding == WeightEncoding::kBinary ? " {-1, +1}" : " [" + std::to_string(wlo) + ", " + std::to_string(whi) + "]"));
         bad_value = true;
       }
     }
     if (bad_value) continue;
-    d.weight = arith::IntMatrix{d.out, in, w->values};
+    d.weight = arith::IntMatrix{d.out, d.in, w->values};
     auto channel = [&](const std::string& field, const std::string& tname, std::vector<int64_t>* dst, int64_t lo, int64_t hi) -> bool {
       const Tensor* t = find(field, tname);
       if (!t) return false;
@@ -376,7 +381,7 @@ Model ParseModel(const std::string& manifest_json, const std::string& manifest_n
     // The reference requantizes in 64-bit: refuse models whose scaled accumulator could leave that range.
     for (int o = 0; o < d.out; ++o) {
       __int128 hi = d.bias[o], lo = d.bias[o];
-      for (int i = 0; i < in; ++i) {
+      for (int i = 0; i < d.in; ++i) {
         const __int128 a = static_cast<__int128>(d.weight.at(o, i)) * in_type.min();
         const __int128 b = static_cast<__int128>(d.weight.at(o, i)) * in_type.max();
         hi += std::max(a, b);
@@ -391,6 +396,7 @@ Model ParseModel(const std::string& manifest_json, const std::string& manifest_n
     }
     if (!ok) continue;
     layer.op = std::move(d);
+    layer_ok[p.index] = 1;
   }
   diag.ThrowIfAny();
   return m;

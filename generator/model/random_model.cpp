@@ -1,0 +1,97 @@
+#include "model/random_model.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <random>
+
+namespace hw::model {
+
+namespace {
+
+int64_t Pick(std::mt19937_64& rng, int64_t lo, int64_t hi) {
+  return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+}
+
+int BitLen(uint64_t v) {
+  int b = 0;
+  while (v) ++b, v >>= 1;
+  return b;
+}
+
+}  // namespace
+
+Model RandomModel(const RandomModelSpec& spec, uint64_t seed) {
+  std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + 17);
+  Model m;
+  m.name = fmt::format("rand{}", seed);
+  m.tensors_file = m.name + ".safetensors";
+  m.input_length = static_cast<int>(Pick(rng, spec.min_width, spec.max_width));
+  m.input = IntType{Pick(rng, 0, 1) == 1, static_cast<int>(Pick(rng, 1, spec.max_input_bits))};
+  const int layers = static_cast<int>(Pick(rng, spec.min_layers, spec.max_layers));
+  IntType in_type = m.input;
+  int in = m.input_length;
+  for (int l = 0; l < layers; ++l) {
+    DenseLayer d;
+    d.in = in;
+    d.out = static_cast<int>(Pick(rng, spec.min_width, spec.max_width));
+    const int enc = static_cast<int>(Pick(rng, 0, 9));
+    d.encoding = enc == 0 ? WeightEncoding::kBinary : enc == 1 ? WeightEncoding::kTernary
+                 : enc == 2 ? WeightEncoding::kUnsigned : WeightEncoding::kSigned;
+    d.weight_bits = d.encoding == WeightEncoding::kBinary ? 1 : d.encoding == WeightEncoding::kTernary ? 2
+                    : static_cast<int>(Pick(rng, std::max(1, spec.min_weight_bits), spec.max_weight_bits));
+    int64_t wlo = -1, whi = 1;
+    if (d.encoding == WeightEncoding::kSigned) wlo = -(int64_t{1} << (d.weight_bits - 1)), whi = -wlo - 1;
+    if (d.encoding == WeightEncoding::kUnsigned) wlo = 0, whi = (int64_t{1} << d.weight_bits) - 1;
+    d.weight = arith::IntMatrix{d.out, d.in, std::vector<int64_t>(static_cast<size_t>(d.out) * d.in)};
+    const int zero_row = spec.extremes && d.out > 1 ? static_cast<int>(Pick(rng, 0, d.out - 1)) : -1;
+    const int zero_col = spec.extremes && d.in > 1 ? static_cast<int>(Pick(rng, 0, d.in - 1)) : -1;
+    std::uniform_real_distribution<double> u01(0, 1);
+    for (int o = 0; o < d.out; ++o)
+      for (int i = 0; i < d.in; ++i) {
+        int64_t v;
+        if (d.encoding == WeightEncoding::kBinary) v = Pick(rng, 0, 1) ? 1 : -1;
+        else if (o == zero_row || i == zero_col || u01(rng) < spec.zero_weight_fraction) v = 0;
+        else if (spec.extremes && Pick(rng, 0, 3) == 0) v = Pick(rng, 0, 1) ? wlo : whi;
+        else v = Pick(rng, wlo, whi);
+        if (d.encoding == WeightEncoding::kBinary && (o == zero_row)) v = -1;  // binary has no zero
+        d.weight.at(o, i) = v;
+      }
+    d.output.is_signed = Pick(rng, 0, 1) == 1;
+    d.output.bits = static_cast<int>(Pick(rng, 2, 10));
+    const bool relu = Pick(rng, 0, 1) == 1;
+    d.clamp_lo = relu ? 0 : d.output.min();
+    d.clamp_hi = d.output.max();
+    if (!d.output.is_signed) d.clamp_lo = 0;
+    d.has_bias = Pick(rng, 0, 2) != 0;
+    d.weight_tensor = fmt::format("l{}.weight", l);
+    d.bias_tensor = d.has_bias ? fmt::format("l{}.bias", l) : "";
+    d.multiplier_tensor = fmt::format("l{}.m", l);
+    d.shift_tensor = fmt::format("l{}.s", l);
+    for (int o = 0; o < d.out; ++o) {
+      int64_t amax = 0;
+      for (int i = 0; i < d.in; ++i) {
+        const int64_t w = d.weight.at(o, i);
+        amax += std::max(std::abs(w * in_type.min()), std::abs(w * in_type.max()));
+      }
+      const int64_t b = d.has_bias ? Pick(rng, -std::max<int64_t>(1, amax), std::max<int64_t>(1, amax)) : 0;
+      d.bias.push_back(b);
+      int64_t mult = spec.extremes && Pick(rng, 0, 4) == 0 ? (Pick(rng, 0, 1) ? 1 : (int64_t{1} << 31) - 1)
+                                                           : Pick(rng, 1, int64_t{1} << Pick(rng, 1, 16));
+      // keep |acc| * M + rounding well inside the documented 2^62 limit
+      while (mult > 1 && BitLen(static_cast<uint64_t>(amax + std::abs(b) + 1)) + BitLen(static_cast<uint64_t>(mult)) > 60) mult >>= 1;
+      d.multiplier.push_back(mult);
+      const int scaled_bits = BitLen(static_cast<uint64_t>((amax + std::abs(b) + 1) * mult));
+      int s = std::max(0, scaled_bits - d.output.bits + static_cast<int>(Pick(rng, -1, 2)));
+      if (spec.extremes && Pick(rng, 0, 5) == 0) s = Pick(rng, 0, 1) ? 0 : 62;
+      d.shift.push_back(std::min(s, 62));
+    }
+    in_type = d.output;
+    in = d.out;
+    m.layers.push_back(Layer{fmt::format("fc{}", l), std::move(d)});
+  }
+  if (spec.allow_argmax && Pick(rng, 0, 2) == 0) m.layers.push_back(Layer{"cls", ArgmaxLayer{}});
+  return m;
+}
+
+}  // namespace hw::model

@@ -1,0 +1,38 @@
+// Every `hardwire` subcommand lives in its own cli/cmd_<name>.cpp and registers itself here; main.cpp only
+// lists them. A command's run function returns the exit status and lets hw::Error propagate to main, which
+// prints it (library code never prints errors or exits).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/model.h"
+#include "passes/lower_model.h"
+
+namespace hw::cli {
+
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+using Registry = std::vector<Command>;
+
+void AddGenerate(CLI::App& app, Registry& r);
+void AddSim(CLI::App& app, Registry& r);
+void AddRef(CLI::App& app, Registry& r);
+
+// Shared option groups.
+struct ArithFlags {
+  std::string arith = "cmvm";
+  std::string depth = "unconstrained";
+  std::vector<std::string> per_layer;  // NAME=MODE[:DEPTH]
+  void AddTo(CLI::App* app);
+  passes::LowerOptions Resolve(const model::Model& m) const;
+};
+
+}  // namespace hw::cli

@@ -45,9 +45,10 @@ struct Options {
   std::string preprocess = "pool2x2_u8";
   std::vector<int> hidden = {64};
   int weight_bits = 4;
+  std::string weight_grid = "pow2";
   int act_bits = 8;
-  int float_epochs = 12;
-  int qat_epochs = 12;
+  int float_epochs = 20;
+  int qat_epochs = 20;
   int batch = 128;
   float lr = 2e-3f;
   float qat_lr = 5e-4f;
@@ -104,7 +105,26 @@ struct Net {
   std::vector<float> act_scale;  // per hidden layer: float value of one activation LSB
 };
 
-int QMax(int bits) { return (1 << (bits - 1)) - 1; }
+// Weight grids: "uniform" = all integers in [-qmax, qmax], qmax = 2^(bits-1) - 1; "pow2" = 0 and +-2^k up to
+// 2^(bits-2) (one nonzero CSD digit per weight, i.e. at most one adder).
+bool g_pow2 = false;
+int QMax(int bits) { return g_pow2 ? 1 << (bits - 2) : (1 << (bits - 1)) - 1; }
+
+// Nearest grid level of u (in units of the scale); ties round away from zero.
+float QuantLevel(float u, int bits) {
+  const float qmax = static_cast<float>(QMax(bits));
+  const float a = std::fabs(u);
+  float q;
+  if (!g_pow2) {
+    q = std::min(std::floor(a + 0.5f), qmax);
+  } else if (a < 0.5f) {
+    q = 0.0f;
+  } else {
+    q = 1.0f;
+    while (q < qmax && a >= 1.5f * q) q *= 2.0f;
+  }
+  return u < 0 ? -q : q;
+}
 
 // Per-row (or whole-tensor) symmetric scale: max|w| / qmax.
 Vec WeightScales(const Mat& w, int bits, bool per_channel) {
@@ -120,11 +140,10 @@ Vec WeightScales(const Mat& w, int bits, bool per_channel) {
 
 Mat FakeQuantWeights(const Mat& w, int bits, bool per_channel) {
   const Vec s = WeightScales(w, bits, per_channel);
-  const float qmax = static_cast<float>(QMax(bits));
   Mat q(w.rows(), w.cols());
   for (int c = 0; c < w.cols(); ++c)
     for (int r = 0; r < w.rows(); ++r)
-      q(r, c) = std::clamp(std::nearbyint(w(r, c) / s[r]), -qmax, qmax) * s[r];
+      q(r, c) = QuantLevel(w(r, c) / s[r], bits) * s[r];
   return q;
 }
 
@@ -312,7 +331,6 @@ hw::model::DenseLayer ConvertLayer(const Layer& ly, const std::string& lname, bo
                                    int weight_bits, int act_bits, double in_scale, int64_t in_max,
                                    double out_scale, const Options& opt) {
   const Vec s = WeightScales(ly.w, weight_bits, per_channel);
-  const int qmax = QMax(weight_bits);
   hw::model::DenseLayer d;
   d.in = static_cast<int>(ly.w.cols());
   d.out = static_cast<int>(ly.w.rows());
@@ -334,7 +352,7 @@ hw::model::DenseLayer ConvertLayer(const Layer& ly, const std::string& lname, bo
   for (int r = 0; r < d.out; ++r) {
     int64_t lo = 0, hi = 0;
     for (int c = 0; c < d.in; ++c) {
-      const int64_t q = std::clamp<int64_t>(std::llround(ly.w(r, c) / s[r]), -qmax, qmax);
+      const int64_t q = static_cast<int64_t>(QuantLevel(ly.w(r, c) / s[r], weight_bits));
       d.weight.at(r, c) = q;
       (q > 0 ? hi : lo) += q * in_max;
     }
@@ -525,6 +543,13 @@ int ExportTest(const Options& opt, bool preprocess_given) {
   return 0;
 }
 
+// A float option as the decimal the user typed (0.002, not 0.0020000000949949026).
+double Decimal(float v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", static_cast<double>(v));
+  return std::strtod(buf, nullptr);
+}
+
 std::string JoinInts(const std::vector<int>& v, const char* sep) {
   std::string s;
   for (size_t i = 0; i < v.size(); ++i) s += (i ? sep : "") + std::to_string(v[i]);
@@ -659,22 +684,23 @@ int Train(const Options& opt, const std::string& command) {
     arch["layers"] = JoinInts(widths, "-");
     arch["hidden"] = opt.hidden;
     arch["weight_bits"] = opt.weight_bits;
+    arch["weight_grid"] = opt.weight_grid;
     arch["activation_bits"] = opt.act_bits;
     arch["output_layer_per_channel_scale"] = opt.out_per_channel;
     arch["multiplier_bits"] = opt.m_bits;
     arch["multiplier_max_csd_digits"] = opt.m_digits;
-    arch["prune_fraction"] = opt.prune;
+    arch["prune_fraction"] = Decimal(opt.prune);
     j["architecture"] = arch;
     nlohmann::ordered_json tr;
     tr["float_epochs"] = opt.float_epochs;
     tr["qat_epochs"] = opt.qat_epochs;
     tr["tail_epochs"] = opt.tail_epochs;
     tr["batch"] = opt.batch;
-    tr["lr"] = opt.lr;
-    tr["qat_lr"] = opt.qat_lr;
-    tr["tail_lr"] = opt.tail_lr;
-    tr["weight_decay"] = opt.weight_decay;
-    tr["activation_percentile"] = opt.act_percentile;
+    tr["lr"] = Decimal(opt.lr);
+    tr["qat_lr"] = Decimal(opt.qat_lr);
+    tr["tail_lr"] = Decimal(opt.tail_lr);
+    tr["weight_decay"] = Decimal(opt.weight_decay);
+    tr["activation_percentile"] = Decimal(opt.act_percentile);
     j["training"] = tr;
     j["float_test_accuracy"] = std::round(float_acc * 1e4) / 1e4;
     j["qat_float_test_accuracy"] = std::round(qat_acc * 1e4) / 1e4;
@@ -704,6 +730,8 @@ int main(int argc, char** argv) {
                                  "Input preprocessing: full_u<B> or pool<P>x<P>_u<B> (see fashion_preprocess.h)");
   app.add_option("--hidden", opt.hidden, "Hidden layer widths, e.g. --hidden 64 or --hidden 64,32")->delimiter(',');
   app.add_option("--weight-bits", opt.weight_bits, "Signed weight bits (2..8)")->check(CLI::Range(2, 8));
+  app.add_option("--weight-grid", opt.weight_grid, "Weight levels: uniform or pow2 (0, +-1, +-2, ..., +-2^(bits-2))")
+      ->check(CLI::IsMember({"uniform", "pow2"}));
   app.add_option("--act-bits", opt.act_bits, "Unsigned hidden activation bits (1..16)")->check(CLI::Range(1, 16));
   app.add_option("--float-epochs", opt.float_epochs, "Float training epochs");
   app.add_option("--qat-epochs", opt.qat_epochs, "Quantization-aware training epochs");
@@ -733,6 +761,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
   try {
     if (!opt.export_test.empty()) return ExportTest(opt, pre_opt->count() > 0);
+    g_pow2 = opt.weight_grid == "pow2";
     return Train(opt, command);
   } catch (const hw::Error& e) {
     for (const auto& msg : e.messages()) std::fprintf(stderr, "error: %s\n", msg.c_str());

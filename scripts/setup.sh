@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything hardwire needs on a fresh Debian 12 machine (idempotent), then configures and builds.
+#   bash scripts/setup.sh            # install + build into build/
+#   HW_SKIP_APT=1 bash scripts/setup.sh   # build only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake ninja-build ccache
+  verilator yosys graphviz
+  libeigen3-dev libgtest-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
+  dataset-fashion-mnist python3 python3-numpy
+  clang-14 libclang-rt-14-dev
+)
+
+if [ -z "${HW_SKIP_APT:-}" ]; then
+  missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    echo "installing: ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+ninja -C build

@@ -39,9 +39,9 @@ std::string Quote(const std::string& s) {
 // Optimisation levels for the C++ that Verilator writes (OPT_FAST: the model's eval code, OPT_SLOW: one-time
 // initialisation, OPT_GLOBAL: the Verilator runtime and the harness); ccache, when installed, makes the
 // runtime and harness objects free after the first build.
-std::string MakeFlags() {
-  std::string f = "OPT_FAST=-O1 OPT_SLOW=-O0 OPT_GLOBAL=-O1";
-  if (std::system("command -v ccache >/dev/null 2>&1") == 0) f += " OBJCACHE=ccache";
+std::string MakeFlags(const BuildOptions& o) {
+  std::string f = "OPT_FAST=" + o.opt_fast + " OPT_SLOW=-O0 OPT_GLOBAL=-O1";
+  if (o.use_ccache && std::system("command -v ccache >/dev/null 2>&1") == 0) f += " OBJCACHE=ccache";
   return f;
 }
 
@@ -64,10 +64,10 @@ BuildResult BuildSimulator(const BuildOptions& o) {
   // speed for this shape of code, and --output-split lets make compile the pieces on both cores.
   const std::string cmd = fmt::format(
       "cd {} && verilator --cc --exe --build -j {} -Wno-fatal --x-assign fast --x-initial fast --noassert "
-      "--prefix Vtop --top-module {} -F {} {} -Mdir {} -o vsim --output-split 20000 --output-split-cfuncs 2000 "
-      "-MAKEFLAGS '{}' {}",
+      "--prefix Vtop --top-module {} -F {} {} -Mdir {} -o vsim {} -MAKEFLAGS '{}' {}",
       Quote(build.string()), o.jobs, top, Quote((rtl / (top + ".f")).string()), Quote(harness), Quote(build.string()),
-      MakeFlags(), o.trace_fst ? "--trace-fst" : "");
+      o.output_split ? "--output-split 20000 --output-split-cfuncs 2000" : "", MakeFlags(o),
+      o.trace_fst ? "--trace-fst" : "");
   const auto t0 = std::chrono::steady_clock::now();
   std::string log;
   const int rc = RunCommand(cmd, &log, !o.quiet);

@@ -18,6 +18,10 @@ struct BuildOptions {
   bool trace_fst = false;
   int jobs = 2;
   bool quiet = true;      // hide Verilator/make output unless the build fails
+  // Build-speed knobs (see docs/performance.md for what they do to build and simulation time).
+  std::string opt_fast = "-O1";    // C++ optimisation of the model's evaluation code
+  bool output_split = true;        // split the generated C++ so make compiles it on all jobs
+  bool use_ccache = true;          // when ccache is installed
 };
 
 struct BuildResult {

@@ -76,7 +76,7 @@ constexpr double kBlockPairsConstrained = 5.0e4;
 // One greedy CSE solve of w (rows = outputs) into builder b; returns the output terms. depth_bound < 0:
 // unconstrained.
 std::vector<Term> CseSolve(GraphBuilder& b, const IntMatrix& w, int depth_bound, uint64_t seed,
-                           double block_pairs) {
+                           double block_pairs, int lookahead) {
   std::vector<std::vector<RowTerm>> rows = CsdRows(w);
   const double work = PairWork(rows);
   const int blocks = work <= block_pairs
@@ -85,6 +85,7 @@ std::vector<Term> CseSolve(GraphBuilder& b, const IntMatrix& w, int depth_bound,
   if (blocks == 1) {
     cmvm_detail::CseParams p;
     p.seed = seed;
+    p.lookahead = lookahead;
     if (depth_bound >= 0) p.row_capacity.assign(w.rows, uint64_t{1} << depth_bound);
     RunCse(b, rows, p);
   } else {
@@ -124,9 +125,9 @@ std::vector<Term> CseSolve(GraphBuilder& b, const IntMatrix& w, int depth_bound,
 }
 
 AdderGraph SolveOnce(const IntMatrix& w, const std::vector<InputRange>& ranges, int depth_bound, uint64_t seed,
-                     double block_pairs) {
+                     double block_pairs, int lookahead) {
   GraphBuilder b(w.cols, ranges);
-  b.graph.outputs = CseSolve(b, w, depth_bound, seed, block_pairs);
+  b.graph.outputs = CseSolve(b, w, depth_bound, seed, block_pairs, lookahead);
   return std::move(b.graph);
 }
 
@@ -161,7 +162,8 @@ std::vector<Term> AppendGraph(GraphBuilder& b, const AdderGraph& g) {
   return out;
 }
 
-AdderGraph SolveDecomposed(const IntMatrix& w, const std::vector<InputRange>& ranges, uint64_t seed, int levels) {
+AdderGraph SolveDecomposed(const IntMatrix& w, const std::vector<InputRange>& ranges, uint64_t seed, int levels,
+                           int lookahead) {
   const int n = w.rows;
   std::vector<int> parent(n, -1), best_cost(n), best_from(n, -1);
   std::vector<int64_t> best_sign(n, 1), sign(n, 1);
@@ -193,9 +195,10 @@ AdderGraph SolveDecomposed(const IntMatrix& w, const std::vector<InputRange>& ra
   GraphBuilder b(w.cols, ranges);
   std::vector<Term> dt;
   if (levels > 1 && d.rows > 1 && d.cols > 1) {
-    dt = AppendGraph(b, cmvm_detail::TransposeGraph(SolveDecomposed(Transposed(d), {}, seed, levels - 1), ranges));
+    dt = AppendGraph(
+        b, cmvm_detail::TransposeGraph(SolveDecomposed(Transposed(d), {}, seed, levels - 1, lookahead), ranges));
   } else {
-    dt = CseSolve(b, d, -1, seed, kBlockPairsUnconstrained);
+    dt = CseSolve(b, d, -1, seed, kBlockPairsUnconstrained, lookahead);
   }
   std::vector<Term> y(n);
   for (int i : order) {
@@ -253,11 +256,13 @@ AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
   const std::vector<InputRange>& ranges = options.input_ranges;
   const double block_pairs = depth_bound < 0 ? kBlockPairsUnconstrained : kBlockPairsConstrained;
 
-  // Effort: number of seeded restarts, from the problem size only (deterministic, never wall-clock based).
+  // Effort: number of seeded restarts and the CSE lookahead, from the problem size only (deterministic, never
+  // wall-clock based). Small problems (<= about 16 x 16 int8) get a wide lookahead and few restarts: the
+  // lookahead improves every restart, which pays more than extra restarts at the same cost.
   const double work = PairWork(CsdRows(w));
-  int tries = 1;
-  if (work <= 1.5e5) tries = 3;
-  if (work <= 4e4) tries = depth_bound < 0 ? 6 : 3;
+  int tries = 1, lookahead = 1;
+  if (work <= 1.5e5) tries = 3, lookahead = 4;
+  if (work <= 4e4) tries = depth_bound < 0 ? 2 : 3, lookahead = 32;
 
   Candidate best;
   bool have = false;
@@ -273,25 +278,29 @@ AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
   auto seed_of = [&](int t, uint64_t salt) {
     return t == 0 ? uint64_t{0} : cmvm_detail::Mix(options.seed * 0x9E3779B97F4A7C15ULL + salt * 1000 + t);
   };
-  // Always: plain CSE on W (the only candidate for big matrices).
-  consider(SolveOnce(w, ranges, depth_bound, seed_of(0, 0), block_pairs));
+  // Plain CSE on W: the only candidate for big matrices, one of several in bounded modes; never competitive
+  // with the row-difference decompositions unconstrained, so skipped there when those run.
+  if (tries == 1 || depth_bound >= 0 || w.rows <= 1)
+    consider(SolveOnce(w, ranges, depth_bound, seed_of(0, 0), block_pairs, lookahead));
   // Medium sizes: one row-difference decomposition as well (it pays off when rows are alike).
-  if (tries == 1 && depth_bound < 0 && w.rows > 1 && work <= 2e6) consider(SolveDecomposed(w, ranges, 0, 1));
+  if (tries == 1 && depth_bound < 0 && w.rows > 1 && work <= 2e6) consider(SolveDecomposed(w, ranges, 0, 1, 1));
   if (tries > 1) {
     const IntMatrix wt = Transposed(w);
     const std::vector<InputRange> no_ranges;  // W^T's inputs are W's outputs: no ranges known
     for (int t = 0; t < tries; ++t) {
       if (depth_bound < 0) {
         // Row-difference decomposition on W and on W^T (transposed back); levels alternate between 1 and 2.
-        if (w.rows > 1) consider(SolveDecomposed(w, ranges, seed_of(t, 1), 1 + (t & 1)));
+        if (w.rows > 1) consider(SolveDecomposed(w, ranges, seed_of(t, 1), 1 + (t & 1), lookahead));
         if (w.rows > 1 && w.cols > 1)
-          consider(cmvm_detail::TransposeGraph(SolveDecomposed(wt, no_ranges, seed_of(t, 2), 1 + ((t >> 1) & 1)), ranges));
+          consider(cmvm_detail::TransposeGraph(
+              SolveDecomposed(wt, no_ranges, seed_of(t, 2), 1 + ((t >> 1) & 1), lookahead), ranges));
       } else {
         // Depth-bounded: plain CSE with other tie-breaking on W, and on W^T when the transposed graph
         // happens to meet the bound.
-        if (t > 0) consider(SolveOnce(w, ranges, depth_bound, seed_of(t, 3), block_pairs));
+        if (t > 0) consider(SolveOnce(w, ranges, depth_bound, seed_of(t, 3), block_pairs, lookahead));
         if (w.rows > 1 && w.cols > 1) {
-          AdderGraph g = cmvm_detail::TransposeGraph(SolveOnce(wt, no_ranges, depth_bound, seed_of(t, 4), block_pairs), ranges);
+          AdderGraph g = cmvm_detail::TransposeGraph(
+              SolveOnce(wt, no_ranges, depth_bound, seed_of(t, 4), block_pairs, lookahead), ranges);
           if (OutputDepth(g) <= depth_bound) consider(std::move(g));
         }
       }

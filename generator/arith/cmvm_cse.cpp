@@ -81,28 +81,48 @@ inline int KeyD(uint64_t k) { return static_cast<int>((k >> 1) & 0xFF) - 128; }
 inline bool KeyS(uint64_t k) { return (k & 1) != 0; }
 
 
+struct CountSlot {
+  uint64_t key = 0;
+  int32_t val = 0;
+  int32_t reg = 0;  // count of the key's highest entry in the heap (0: none); entries may be stale-high
+};
+
+// Buffers of one CSE run, kept per thread and reused by the next run: the optimizer makes many small runs, and
+// allocating (and page-faulting) fresh tables for each of them cost more than the counting itself.
+struct CseScratch {
+  std::vector<CountSlot> slots, slots_old;
+  std::vector<int32_t> occ;
+  std::vector<std::pair<uint64_t, uint64_t>> heap;
+};
+CseScratch& Scratch() {
+  thread_local CseScratch s;
+  return s;
+}
+
 // Open-addressing hash map uint64 key (never 0) -> int32 count; key and count share one slot (one cache line).
 class CountMap {
  public:
-  explicit CountMap(size_t expected) {
+  CountMap(size_t expected, std::vector<CountSlot>& slots, std::vector<CountSlot>& spare)
+      : slots_(slots), spare_(spare) {
     size_t cap = 16;
     while (cap < expected * 2) cap <<= 1;
-    slots_.assign(cap, Slot{});
+    slots_.assign(cap, CountSlot{});
     mask_ = cap - 1;
   }
-  int32_t& Ref(uint64_t key) {
+  int32_t& Ref(uint64_t key) { return Slot(key).val; }
+  CountSlot& Slot(uint64_t key) {
     size_t i = Home(key);
     while (slots_[i].key != 0) {
-      if (slots_[i].key == key) return slots_[i].val;
+      if (slots_[i].key == key) return slots_[i];
       i = (i + 1) & mask_;
     }
     if ((size_ + 1) * 2 > slots_.size()) {
       Grow();
-      return Ref(key);
+      return Slot(key);
     }
     slots_[i].key = key;
     ++size_;
-    return slots_[i].val;
+    return slots_[i];
   }
   int32_t Get(uint64_t key) const {
     size_t i = Home(key);
@@ -113,35 +133,32 @@ class CountMap {
     return 0;
   }
   template <class F>
-  void ForEach(F&& f) const {
-    for (const Slot& e : slots_)
-      if (e.key != 0) f(e.key, e.val);
+  void ForEachSlot(F&& f) {
+    for (CountSlot& e : slots_)
+      if (e.key != 0) f(e);
   }
 
  private:
-  struct Slot {
-    uint64_t key = 0;
-    int32_t val = 0;
-  };
   size_t Home(uint64_t key) const { return static_cast<size_t>(Mix(key)) & mask_; }
   void Grow() {
-    std::vector<Slot> old = std::move(slots_);
+    spare_.swap(slots_);  // spare_ = old table
     size_t live = 0;
-    for (const Slot& e : old) live += e.key != 0 && e.val != 0;
+    for (const CountSlot& e : spare_) live += e.key != 0 && (e.val != 0 || e.reg != 0);
     size_t cap = 16;
     while (cap < (live + 1) * 4) cap <<= 1;
-    slots_.assign(cap, Slot{});
+    slots_.assign(cap, CountSlot{});
     mask_ = cap - 1;
     size_ = 0;
-    for (const Slot& e : old)
-      if (e.key != 0 && e.val != 0) {
+    for (const CountSlot& e : spare_)
+      if (e.key != 0 && (e.val != 0 || e.reg != 0)) {
         size_t j = Home(e.key);
         while (slots_[j].key != 0) j = (j + 1) & mask_;
         slots_[j] = e;
         ++size_;
       }
   }
-  std::vector<Slot> slots_;
+  std::vector<CountSlot>& slots_;
+  std::vector<CountSlot>& spare_;
   size_t mask_ = 0;
   size_t size_ = 0;
 };
@@ -155,7 +172,9 @@ struct Occurrence {
 class CseEngine {
  public:
   CseEngine(GraphBuilder& b, std::vector<std::vector<RowTerm>>& rows, const CseParams& p)
-      : b_(b), rows_(rows), p_(p), R_(static_cast<int>(rows.size())), counts_(EstimatePairs(rows)) {
+      : b_(b), rows_(rows), p_(p), R_(static_cast<int>(rows.size())), counts_(EstimatePairs(rows), Scratch().slots, Scratch().slots_old),
+        occ_(Scratch().occ), heap_(Scratch().heap) {
+    heap_.clear();
     constrained_ = !p.row_capacity.empty();
     // Work on local node ids (only the nodes occurring in these rows), so that per-block state stays small.
     std::unordered_map<int, int> local;
@@ -184,33 +203,51 @@ class CseEngine {
       for (size_t i = 0; i < row.size(); ++i)
         for (size_t j = i + 1; j < row.size(); ++j) ++counts_.Ref(PairKey(row[i], row[j]));
     }
-    counts_.ForEach([&](uint64_t key, int32_t c) {
-      if (c >= p_.min_count) heap_.push_back({Prio(c, key), key});
+    counts_.ForEachSlot([&](CountSlot& e) {
+      if (e.val >= p_.min_count) {
+        heap_.push_back({Prio(e.val, e.key), e.key});
+        e.reg = e.val;
+      }
     });
     std::make_heap(heap_.begin(), heap_.end());
 
     std::vector<Occurrence> occs;
-    while (!heap_.empty()) {
-      std::pop_heap(heap_.begin(), heap_.end());
-      const auto [prio, key] = heap_.back();
-      heap_.pop_back();
-      const int entry = static_cast<int>(prio >> 32);
-      const int cur = counts_.Get(key);
-      if (cur < p_.min_count) continue;
-      int k;
-      occs.clear();
-      if (KeyA(key) != KeyB(key) &&
-          (!constrained_ || depth_[KeyA(key)] == depth_[KeyB(key)])) {
-        k = cur;  // exact: distinct nodes never overlap, and equal depths never raise a row's load
-      } else {
-        FindOccurrences(key, occs);
-        k = static_cast<int>(occs.size());
+    uint64_t key;
+    int64_t score;
+    int count;
+    const int look = std::max(1, p_.lookahead);
+    while (PopValid(key, score, count, occs)) {
+      if (look > 1 && !heap_.empty() && static_cast<int64_t>(heap_.front().first >> 32) == score) {
+        // Several patterns tie: take the one whose substitution destroys the fewest other repeated pairs.
+        cand_keys_.assign(1, key);
+        cand_counts_.assign(1, count);
+        if (cand_occs_.size() < static_cast<size_t>(look)) cand_occs_.resize(look);
+        cand_occs_[0].swap(occs);
+        while (static_cast<int>(cand_keys_.size()) < look && !heap_.empty() &&
+               static_cast<int64_t>(heap_.front().first >> 32) == score) {
+          uint64_t k2;
+          int64_t s2;
+          int c2;
+          if (!PopValid(k2, s2, c2, occs)) break;
+          if (s2 != score) {
+            Push(c2, k2);
+            break;
+          }
+          cand_occs_[cand_keys_.size()].swap(occs);
+          cand_keys_.push_back(k2);
+          cand_counts_.push_back(c2);
+        }
+        size_t pick = 0;
+        int64_t best = -1;
+        for (size_t c = 0; c < cand_keys_.size(); ++c) {
+          const int64_t cost = OverlapCost(cand_occs_[c], best);
+          if (best < 0 || cost < best) best = cost, pick = c;
+        }
+        for (size_t c = 0; c < cand_keys_.size(); ++c)
+          if (c != pick) Push(cand_counts_[c], cand_keys_[c]);
+        key = cand_keys_[pick];
+        occs.swap(cand_occs_[pick]);
       }
-      if (k < entry) {
-        if (k >= p_.min_count) Push(k, key);
-        continue;
-      }
-      if (occs.empty()) FindOccurrences(key, occs);
       Apply(key, occs);
     }
     for (auto& row : rows_)
@@ -225,26 +262,92 @@ class CseEngine {
   }
   static uint64_t Pow2(int d) { return d >= 63 ? (uint64_t{1} << 62) : (uint64_t{1} << d); }
 
-  uint64_t Prio(int count, uint64_t key) const {
-    // tie-break among equal counts: narrow patterns first (small relative shift, cheaper adders), then a
-    // seeded hash (seed 0 = fixed order).
-    const int d = std::abs(KeyD(key));
-    uint32_t tb;
-    if (p_.seed == 0) {
-      tb = (static_cast<uint32_t>(63 - std::min(d, 63)) << 26) |
-           static_cast<uint32_t>(Mix(key) & ((1u << 26) - 1));
-    } else {
-      tb = static_cast<uint32_t>(Mix(key ^ Mix(p_.seed)));
+  // Pops heap entries until one is current and exact; returns it with its occurrences (false: heap empty).
+  bool PopValid(uint64_t& key, int64_t& score, int& count, std::vector<Occurrence>& occs) {
+    while (!heap_.empty()) {
+      std::pop_heap(heap_.begin(), heap_.end());
+      const auto [prio, k0] = heap_.back();
+      heap_.pop_back();
+      const int64_t entry = static_cast<int64_t>(prio >> 32);
+      CountSlot& slot = counts_.Slot(k0);
+      const int cur = slot.val;
+      if (slot.reg != EntryCount(entry)) continue;  // an older, superseded entry of this key
+      slot.reg = 0;
+      if (cur < p_.min_count) continue;
+      int k;
+      occs.clear();
+      if (KeyA(k0) != KeyB(k0) && (!constrained_ || depth_[KeyA(k0)] == depth_[KeyB(k0)])) {
+        k = cur;  // exact: distinct nodes never overlap, and equal depths never raise a row's load
+      } else {
+        FindOccurrences(k0, occs);
+        k = static_cast<int>(occs.size());
+      }
+      if (Score(k, k0) < entry) {
+        if (k >= p_.min_count) Push(k, k0);
+        continue;
+      }
+      if (occs.empty()) FindOccurrences(k0, occs);
+      key = k0;
+      score = entry;
+      count = k;
+      return true;
     }
-    return (static_cast<uint64_t>(count) << 32) | tb;
+    return false;
+  }
+
+  // What substituting `occs` destroys: every other pair of the touched rows that shares a term with an
+  // occurrence loses that occurrence; summed over such pairs, (count - 1), i.e. the adders they could still save.
+  // Stops early once the cost reaches `limit` (if limit >= 0): the caller only needs to know it is not lower.
+  int64_t OverlapCost(const std::vector<Occurrence>& occs, int64_t limit) {
+    int64_t cost = 0;
+    for (const Occurrence& o : occs) {
+      const auto& row = rows_[o.row];
+      for (int t = 0; t < static_cast<int>(row.size()); ++t) {
+        if (t == o.i || t == o.j) continue;
+        const int c1 = counts_.Get(PairKey(row[o.i], row[t])), c2 = counts_.Get(PairKey(row[o.j], row[t]));
+        cost += std::max(c1 - 1, 0) + std::max(c2 - 1, 0);
+        if (limit >= 0 && cost >= limit) return cost;
+      }
+    }
+    return cost;
+  }
+
+  // Count of a heap entry from its score (inverse of Score in the count).
+  int EntryCount(int64_t score) const {
+    if (!constrained_) return static_cast<int>(score);
+    return static_cast<int>((score + 4095) / 4096);
+  }
+  // Primary priority of a pattern. Unconstrained: its count. Depth-bounded: its count, then (among equal
+  // counts) the smaller growth 2^{d_new} - 2^{d_a} - 2^{d_b} of the rows' depth load, i.e. balanced pairs
+  // (equal operand depths, growth 0) first: they leave the rows' depth slack for later patterns.
+  int64_t Score(int count, uint64_t key) const {
+    if (!constrained_) return count;
+    const int a = KeyA(key), bn = KeyB(key);
+    const int dp = std::max(depth_[a], depth_[bn]) + 1;
+    const int64_t g = static_cast<int64_t>(Pow2(dp) - Pow2(depth_[a]) - Pow2(depth_[bn]));
+    return count * 4096 - std::min<int64_t>(g, 63) * 64;
+  }
+  uint64_t Prio(int count, uint64_t key) const {
+    // tie-break among equal scores: narrow patterns first (small relative shift, cheaper adders), then a
+    // seeded hash (seed 0 = fixed order; other seeds give the restarts their variety).
+    const int d = std::abs(KeyD(key));
+    const uint64_t h = p_.seed == 0 ? Mix(key) : Mix(key ^ Mix(p_.seed));
+    const uint32_t tb = (static_cast<uint32_t>(63 - std::min(d, 63)) << 26) | static_cast<uint32_t>(h & ((1u << 26) - 1));
+    return (static_cast<uint64_t>(Score(count, key)) << 32) | tb;
   }
   void Push(int count, uint64_t key) {
+    counts_.Slot(key).reg = count;
     heap_.push_back({Prio(count, key), key});
     std::push_heap(heap_.begin(), heap_.end());
   }
   void Inc(uint64_t key) {
-    const int c = ++counts_.Ref(key);
-    if (c >= p_.min_count) Push(c, key);
+    CountSlot& e = counts_.Slot(key);
+    const int c = ++e.val;
+    if (c >= p_.min_count && c > e.reg) {  // an entry at reg >= c is stale-high: popped and corrected in time
+      e.reg = c;
+      heap_.push_back({Prio(c, key), key});
+      std::push_heap(heap_.begin(), heap_.end());
+    }
   }
   void Dec(uint64_t key) { --counts_.Ref(key); }
 
@@ -356,15 +459,18 @@ class CseEngine {
   int R_;
   bool constrained_ = false;
   std::vector<uint64_t> load_;
-  std::vector<int32_t> occ_;
   std::vector<int> global_;  // local node id -> builder node id
   std::vector<int> depth_;   // depth of every local node
   CountMap counts_;
-  std::vector<std::pair<uint64_t, uint64_t>> heap_;
+  std::vector<int32_t>& occ_;  // occ_[node * R + row]: occurrences of the node in the row
+  std::vector<std::pair<uint64_t, uint64_t>>& heap_;
   // scratch
   std::vector<int> ta_, tb_;
   std::vector<char> used_, removed_;
   std::vector<RowTerm> news_, kept_;
+  std::vector<uint64_t> cand_keys_;
+  std::vector<int> cand_counts_;
+  std::vector<std::vector<Occurrence>> cand_occs_;
 };
 
 }  // namespace

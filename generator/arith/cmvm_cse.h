@@ -62,7 +62,10 @@ struct CseParams {
   // Empty = unconstrained.
   std::vector<uint64_t> row_capacity;
   uint64_t seed = 0;      // 0 = deterministic preference order, otherwise random tie-breaking
-  int min_count = 2;      // a pattern is extracted only if it saves at least min_count - 1 adders
+  int min_count = 2;
+  // Tie-breaking among the patterns of the top score: up to `lookahead` of them are compared and the one whose
+  // substitution destroys the fewest repeated pairs is taken (1 = take the first).
+  int lookahead = 1;      // a pattern is extracted only if it saves at least min_count - 1 adders
 };
 
 // Greedy CSE: repeatedly extracts the most frequent two-term pattern (x_a << i) +- (x_b << j) (normalised by

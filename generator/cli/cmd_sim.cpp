@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "common/diag.h"
 #include "cosim/cosim.h"
+#include "cosim/gtkw.h"
 #include "model/model_io.h"
 #include "reference/reference.h"
 
@@ -57,6 +58,7 @@ void AddSim(CLI::App& app, Registry& r) {
                  ro.stall_seed = f->stall_seed;
                  ro.max_report = f->max_report;
                  const cosim::RunResult res = cosim::RunSimulation(b, f->rtl, x, t.output(), ro);
+                 if (!f->fst.empty()) std::cout << "gtkwave save file: " << cosim::WriteGtkw(f->rtl, f->fst) << "\n";
                  if (!f->labels.empty()) {
                    const reference::Batch y = cosim::ReadVectorsFile(f->labels, 1);
                    if (y.rows() != x.rows())

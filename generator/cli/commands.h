@@ -25,6 +25,9 @@ using Registry = std::vector<Command>;
 void AddGenerate(CLI::App& app, Registry& r);
 void AddSim(CLI::App& app, Registry& r);
 void AddRef(CLI::App& app, Registry& r);
+void AddSynth(CLI::App& app, Registry& r);
+void AddReport(CLI::App& app, Registry& r);
+void AddExplain(CLI::App& app, Registry& r);
 
 // Shared option groups.
 struct ArithFlags {

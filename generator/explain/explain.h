@@ -1,0 +1,31 @@
+// `hardwire explain`: one neuron of a dense layer, for students. Its weights with their signed digits, and
+// the part of the scheduled adder graph that computes it (own adders, subexpressions shared with other
+// neurons, the multiply by M and the requantization), as terminal text and as Graphviz DOT with every
+// adder's operands, shifts, signs, width and pipeline stage.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ir/datapath.h"
+#include "model/model.h"
+
+namespace hw::explain {
+
+struct NeuronExplanation {
+  std::string text;  // terminal form
+  std::string dot;   // Graphviz
+  int adders = 0;         // adders in the cone of the output
+  int shared_adders = 0;  // of which also feed other neurons
+  int stages = 0;         // pipeline stage of the output node
+};
+
+// `layer` is the model layer index (must be dense), `neuron` the output channel. `module` is the scheduled,
+// named module of that layer (driver::Compile(...).design.layers[layer]). Throws hw::Error for a bad
+// layer or neuron.
+NeuronExplanation ExplainNeuron(const model::Model& model, const ir::Module& module, int layer, int neuron);
+
+// Layer index by name or decimal index; throws hw::Error naming the model file.
+int FindLayer(const model::Model& model, const std::string& name_or_index);
+
+}  // namespace hw::explain

@@ -29,6 +29,7 @@
 
 #include "arith/csd.h"
 #include "common/diag.h"
+#include "common/file_util.h"
 #include "data/fashion_preprocess.h"
 #include "data/idx.h"
 #include "model/model.h"
@@ -42,7 +43,7 @@ using Vec = Eigen::VectorXf;
 struct Options {
   uint64_t seed = 1;
   std::string out;
-  std::string preprocess = "pool2x2_u8";
+  std::string preprocess = "pool2x2_u4";
   std::vector<int> hidden = {64};
   int weight_bits = 4;
   std::string weight_grid = "pow2";
@@ -536,8 +537,8 @@ int ExportTest(const Options& opt, bool preprocess_given) {
     inputs += '\n';
     labels += std::to_string(test.labels[i]) + '\n';
   }
-  std::ofstream(in_path, std::ios::binary) << inputs;
-  std::ofstream(lb_path, std::ios::binary) << labels;
+  hw::WriteFileOrThrow(in_path, inputs);
+  hw::WriteFileOrThrow(lb_path, labels);
   std::printf("wrote %zu vectors (%s, %zu elements) to %s and %s\n", xs.size(), name.c_str(), xs[0].size(),
               in_path.c_str(), lb_path.c_str());
   return 0;
@@ -713,7 +714,7 @@ int Train(const Options& opt, const std::string& command) {
     j["nonzero_csd_digits"] = {
         {"weights", dc.weights}, {"multipliers", dc.multipliers}, {"total", dc.weights + dc.multipliers}};
     j["train_time_seconds"] = std::round(train_seconds * 10) / 10;
-    std::ofstream((std::filesystem::path(opt.out) / "training.json").string(), std::ios::binary) << j.dump(2) << "\n";
+    hw::WriteFileOrThrow((std::filesystem::path(opt.out) / "training.json").string(), j.dump(2) + "\n");
     std::printf("wrote %s/{model.json,%s,training.json}\n", opt.out.c_str(), model.tensors_file.c_str());
   }
   return 0;

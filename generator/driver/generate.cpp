@@ -67,7 +67,9 @@ CompiledDesign Compile(const model::Model& model, const GenerateOptions& options
 }
 
 void WriteOutputDir(const std::vector<emit::EmittedFile>& files, const std::string& dir) {
-  const fs::path target = fs::path(dir).lexically_normal();
+  fs::path target = fs::path(dir).lexically_normal();
+  // "out/" names the directory "out" (else the temporary would be created inside the target itself).
+  if (!target.has_filename() && target.has_parent_path() && target != target.root_path()) target = target.parent_path();
   std::error_code ec;
   if (fs::exists(target, ec)) {
     if (!fs::is_directory(target, ec)) throw Error(Location{dir, "", ""}, "output path exists and is not a directory");

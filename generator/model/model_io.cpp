@@ -6,7 +6,12 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
-#include <regex>
+#include <sys/stat.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <map>
 #include <set>
 
 #include "common/diag.h"
@@ -22,22 +27,66 @@ namespace {
 
 constexpr int kMaxLength = 65536;
 constexpr int64_t kMaxLayerWeights = int64_t{1} << 24;
+constexpr size_t kMaxLayers = 4096;
+constexpr int kMaxMessages = 50;
+constexpr uint64_t kMaxManifestBytes = uint64_t{16} << 20;
+constexpr uint64_t kMaxTensorsFileBytes = uint64_t{1} << 30;
+
+using detail::Printable;
 
 std::string LayerLabel(const std::string& name, size_t i) {
-  return "layer '" + name + "' (layers[" + std::to_string(i) + "])";
+  return "layer '" + Printable(name, 64) + "' (layers[" + std::to_string(i) + "])";
 }
+
+std::string TypeName(const json& v) {
+  if (v.is_number_float()) return "a floating-point number";
+  if (v.is_number_integer()) return "an integer";
+  if (v.is_string()) return "a string";
+  if (v.is_boolean()) return "a boolean";
+  if (v.is_null()) return "null";
+  if (v.is_array()) return "an array";
+  return "an object";
+}
+
+// A JSON integer as written (a uint64 above INT64_MAX does not fit int64_t).
+std::string IntText(const json& v) {
+  return v.is_number_unsigned() ? std::to_string(v.get<uint64_t>()) : std::to_string(v.get<int64_t>());
+}
+// Whether JSON integer `v` lies in [lo, hi] (no wrap-around for huge unsigned values).
+bool IntInRange(const json& v, int64_t lo, int64_t hi) {
+  if (v.is_number_unsigned()) return v.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX) && v.get<int64_t>() >= lo && v.get<int64_t>() <= hi;
+  return v.get<int64_t>() >= lo && v.get<int64_t>() <= hi;
+}
+
+// Collects diagnostics, capped so that a pathological manifest cannot produce megabytes of messages.
+class Diag {
+ public:
+  explicit Diag(std::string file) : file_(std::move(file)) {}
+  void Add(const Location& loc, const std::string& msg) {
+    ++count_;
+    if (count_ <= kMaxMessages) d_.Add(loc, msg);
+    else if (count_ == kMaxMessages + 1) d_.Add(Location{file_, "", ""}, "too many errors; stopping after " + std::to_string(kMaxMessages));
+  }
+  bool empty() const { return count_ == 0; }
+  void ThrowIfAny() const { d_.ThrowIfAny(); }
+
+ private:
+  std::string file_;
+  Diagnostics d_;
+  int count_ = 0;
+};
 
 // Reads fields of one JSON object, recording every problem in `diag` with the object's JSON path.
 class Fields {
  public:
-  Fields(const json& obj, std::string path, Location loc, Diagnostics& diag)
+  Fields(const json& obj, std::string path, Location loc, Diag& diag)
       : obj_(obj), path_(std::move(path)), loc_(std::move(loc)), diag_(diag) {}
 
   bool ok() const { return ok_; }
   std::string Path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
   void Error(const std::string& key, const std::string& msg) {
     Location l = loc_;
-    l.field = Path(key);
+    l.field = Printable(Path(key), 120);
     diag_.Add(l, msg);
     ok_ = false;
   }
@@ -55,21 +104,20 @@ class Fields {
     const json* v = Get(key);
     if (!v) return std::nullopt;
     if (!v->is_number_integer()) {
-      Error(key, std::string("expected an integer, got ") + v->type_name());
+      Error(key, "expected an integer, got " + TypeName(*v));
       return std::nullopt;
     }
-    const int64_t x = v->is_number_unsigned() && v->get<uint64_t>() > uint64_t(INT64_MAX) ? INT64_MAX : v->get<int64_t>();
-    if (x < lo || x > hi) {
-      Error(key, "value " + std::to_string(x) + " out of range " + std::to_string(lo) + ".." + std::to_string(hi));
+    if (!IntInRange(*v, lo, hi)) {
+      Error(key, "value " + IntText(*v) + " out of range " + std::to_string(lo) + ".." + std::to_string(hi));
       return std::nullopt;
     }
-    return x;
+    return v->get<int64_t>();
   }
   std::optional<bool> Bool(const std::string& key) {
     const json* v = Get(key);
     if (!v) return std::nullopt;
     if (!v->is_boolean()) {
-      Error(key, std::string("expected true or false, got ") + v->type_name());
+      Error(key, "expected true or false, got " + TypeName(*v));
       return std::nullopt;
     }
     return v->get<bool>();
@@ -78,7 +126,7 @@ class Fields {
     const json* v = Get(key, required);
     if (!v) return std::nullopt;
     if (!v->is_string()) {
-      Error(key, std::string("expected a string, got ") + v->type_name());
+      Error(key, "expected a string, got " + TypeName(*v));
       return std::nullopt;
     }
     return v->get<std::string>();
@@ -87,7 +135,7 @@ class Fields {
     const json* v = Get(key, required);
     if (!v) return std::nullopt;
     if (!v->is_object()) {
-      Error(key, std::string("expected an object, got ") + v->type_name());
+      Error(key, "expected an object, got " + TypeName(*v));
       return std::nullopt;
     }
     return Fields(*v, Path(key), loc_, diag_);
@@ -102,15 +150,19 @@ class Fields {
   const json& obj_;
   std::string path_;
   Location loc_;
-  Diagnostics& diag_;
+  Diag& diag_;
   std::set<std::string> seen_;
   bool ok_ = true;
 };
 
 bool ValidIdentifier(const std::string& s) {
-  static const std::regex re("[A-Za-z][A-Za-z0-9_]*");
-  return s.size() <= 64 && std::regex_match(s, re);
+  if (s.empty() || s.size() > 64) return false;
+  if (!std::isalpha(static_cast<unsigned char>(s[0])) || static_cast<unsigned char>(s[0]) > 127) return false;
+  for (char c : s)
+    if (static_cast<unsigned char>(c) > 127 || !(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  return true;
 }
+const char* kIdentifierRule = "is not an identifier [A-Za-z][A-Za-z0-9_]* of at most 64 characters";
 
 // A per-channel integer: {"tensor": name} or a JSON integer broadcast to every channel.
 struct ChannelParam {
@@ -133,7 +185,7 @@ std::optional<ChannelParam> ReadChannelParam(Fields& f, const std::string& key, 
     if (!t) return std::nullopt;
     return ChannelParam{std::nullopt, *t};
   }
-  f.Error(key, std::string("expected an integer or {\"tensor\": name}, got ") + v->type_name());
+  f.Error(key, "expected an integer or {\"tensor\": name}, got " + TypeName(*v));
   return std::nullopt;
 }
 
@@ -147,40 +199,58 @@ struct PendingDense {
   int64_t lo, hi;
 };
 
-}  // namespace
+// The manifest stage: everything that can be checked without the tensors.
+struct Manifest {
+  Model model;
+  std::vector<PendingDense> pending;
+};
 
-Model ParseModel(const std::string& manifest_json, const std::string& manifest_name,
-                 const std::string& tensors_bytes, const std::string& tensors_name) {
-  Diagnostics diag;
+Manifest ParseManifest(const std::string& manifest_json, const std::string& manifest_name) {
+  Diag diag(manifest_name);
   json root;
-  try {
-    root = json::parse(manifest_json);
-  } catch (const json::parse_error& e) {
-    throw Error(Location{manifest_name, "", ""}, std::string("malformed JSON: ") + e.what());
+  {
+    std::string error;
+    std::vector<std::string> path;
+    if (!detail::ParseJsonStrict(manifest_json, &root, &error, &path)) {
+      if (path.empty()) throw Error(Location{manifest_name, "", ""}, "malformed JSON: " + error);
+      const std::string field = detail::JoinJsonPath(path);
+      if (error.rfind("duplicate key", 0) == 0)
+        throw Error(Location{manifest_name, "", field}, "key appears more than once in its object (the model would be ambiguous)");
+      throw Error(Location{manifest_name, "", field}, error);
+    }
   }
-  if (!root.is_object()) throw Error(Location{manifest_name, "", ""}, "top level must be a JSON object");
+  if (!root.is_object()) throw Error(Location{manifest_name, "", ""}, "top level must be a JSON object, got " + TypeName(root));
 
-  Model m;
+  Manifest out;
+  Model& m = out.model;
   m.manifest_path = manifest_name;
   Fields top(root, "", Location{manifest_name, "", ""}, diag);
   if (auto f = top.String("format"); f && *f != "hardwire-model")
-    top.Error("format", "expected \"hardwire-model\", got \"" + *f + "\"");
+    top.Error("format", "expected \"hardwire-model\", got \"" + Printable(*f) + "\"");
   top.Int("version", 1, 1);
   if (auto n = top.String("name")) {
-    if (!ValidIdentifier(*n)) top.Error("name", "'" + *n + "' is not an identifier [A-Za-z][A-Za-z0-9_]* of at most 64 characters");
+    if (!ValidIdentifier(*n)) top.Error("name", "'" + Printable(*n) + "' " + kIdentifierRule);
     m.name = *n;
   }
-  if (auto t = top.String("tensors")) m.tensors_file = *t;
+  if (auto t = top.String("tensors")) {
+    if (t->empty()) top.Error("tensors", "must name a file");
+    else if (t->find('\0') != std::string::npos) top.Error("tensors", "file name contains a NUL character");
+    else if (fs::path(*t).is_absolute()) top.Error("tensors", "'" + Printable(*t) + "' must be relative to the directory of the manifest");
+    m.tensors_file = *t;
+  }
   if (auto in = top.Object("input")) {
     if (auto l = in->Int("length", 1, kMaxLength)) m.input_length = static_cast<int>(*l);
     if (auto s = in->Bool("signed")) m.input.is_signed = *s;
     if (auto b = in->Int("bits", 1, 16)) m.input.bits = static_cast<int>(*b);
     in->RejectUnknown();
   }
-  std::vector<PendingDense> pending;
+  std::vector<PendingDense>& pending = out.pending;
   const json* layers = top.Get("layers");
   if (layers && (!layers->is_array() || layers->empty())) {
-    top.Error("layers", "expected a non-empty array of layers");
+    top.Error("layers", "expected a non-empty array of layers, got " + (layers->is_array() ? std::string("an empty array") : TypeName(*layers)));
+    layers = nullptr;
+  } else if (layers && layers->size() > kMaxLayers) {
+    top.Error("layers", std::to_string(layers->size()) + " layers, above the limit of " + std::to_string(kMaxLayers));
     layers = nullptr;
   }
   top.RejectUnknown();
@@ -190,16 +260,17 @@ Model ParseModel(const std::string& manifest_json, const std::string& manifest_n
       const json& lj = (*layers)[i];
       const std::string lpath = "layers[" + std::to_string(i) + "]";
       if (!lj.is_object()) {
-        diag.Add(Location{manifest_name, "", lpath}, "expected an object");
+        diag.Add(Location{manifest_name, "", lpath}, "expected an object, got " + TypeName(lj));
         continue;
       }
-      std::string lname = lj.contains("name") && lj["name"].is_string() ? lj["name"].get<std::string>() : "";
+      const auto nit = lj.find("name");
+      std::string lname = nit != lj.end() && nit->is_string() ? nit->get<std::string>() : "";
       Location loc{manifest_name, lname.empty() ? lpath : LayerLabel(lname, i), ""};
       Fields lf(lj, "", loc, diag);
       auto name = lf.String("name");
       if (name) {
-        if (!ValidIdentifier(*name)) lf.Error("name", "'" + *name + "' is not an identifier [A-Za-z][A-Za-z0-9_]* of at most 64 characters");
-        if (!names.insert(*name).second) lf.Error("name", "duplicate layer name '" + *name + "'");
+        if (!ValidIdentifier(*name)) lf.Error("name", "'" + Printable(*name) + "' " + kIdentifierRule);
+        else if (!names.insert(*name).second) lf.Error("name", "duplicate layer name '" + *name + "'");
       }
       Layer layer;
       layer.name = name.value_or("");
@@ -214,22 +285,28 @@ Model ParseModel(const std::string& manifest_json, const std::string& manifest_n
           w->RejectUnknown();
           if (t) p.weight_tensor = *t;
           if (bits) p.bits = static_cast<int>(*bits);
+          bool enc_ok = false;
           if (enc) {
+            enc_ok = true;
             if (*enc == "signed") p.encoding = WeightEncoding::kSigned;
             else if (*enc == "unsigned") p.encoding = WeightEncoding::kUnsigned;
             else if (*enc == "binary") p.encoding = WeightEncoding::kBinary;
             else if (*enc == "ternary") p.encoding = WeightEncoding::kTernary;
-            else w->Error("encoding", "unknown encoding '" + *enc + "' (expected signed, unsigned, binary or ternary)");
+            else {
+              w->Error("encoding", "unknown encoding '" + Printable(*enc) + "' (expected signed, unsigned, binary or ternary)");
+              enc_ok = false;
+            }
           }
-          if (enc && bits && p.encoding == WeightEncoding::kBinary && p.bits != 1) w->Error("bits", "binary weights must declare bits = 1");
-          if (enc && bits && p.encoding == WeightEncoding::kTernary && p.bits != 2) w->Error("bits", "ternary weights must declare bits = 2");
+          if (enc_ok && bits && p.encoding == WeightEncoding::kBinary && p.bits != 1) w->Error("bits", "binary weights must declare bits = 1");
+          if (enc_ok && bits && p.encoding == WeightEncoding::kTernary && p.bits != 2) w->Error("bits", "ternary weights must declare bits = 2");
           ok = ok && w->ok() && t && enc && bits;
         } else ok = false;
         if (auto b = lf.Object("bias", false)) {
           auto t = b->String("tensor");
           b->RejectUnknown();
           if (t) p.bias_tensor = *t;
-          ok = ok && t.has_value();
+          if (t && t->empty()) b->Error("tensor", "must name a tensor");
+          ok = ok && t && !t->empty();
         }
         if (auto rq = lf.Object("requant")) {
           auto mm = ReadChannelParam(*rq, "multiplier", 1, (int64_t{1} << 31) - 1);
@@ -247,18 +324,18 @@ Model ParseModel(const std::string& manifest_json, const std::string& manifest_n
           if (sg && bits) {
             p.output = IntType{*sg, static_cast<int>(*bits)};
             if (c) {
+              const auto range = "[" + std::to_string(p.output.min()) + ", " + std::to_string(p.output.max()) + "]";
+              const auto type = std::string(p.output.is_signed ? "signed " : "unsigned ") + std::to_string(p.output.bits) + "-bit output ";
               if (!c->is_array() || c->size() != 2 || !(*c)[0].is_number_integer() || !(*c)[1].is_number_integer()) {
                 o->Error("clamp", "expected [lo, hi] with two integers");
+                ok = false;
+              } else if (!IntInRange((*c)[0], p.output.min(), p.output.max()) || !IntInRange((*c)[1], p.output.min(), p.output.max())) {
+                o->Error("clamp", "[" + IntText((*c)[0]) + ", " + IntText((*c)[1]) + "] is not representable in " + type + range);
                 ok = false;
               } else {
                 p.lo = (*c)[0].get<int64_t>();
                 p.hi = (*c)[1].get<int64_t>();
                 if (p.lo > p.hi) o->Error("clamp", "lo " + std::to_string(p.lo) + " > hi " + std::to_string(p.hi)), ok = false;
-                else if (p.lo < p.output.min() || p.hi > p.output.max())
-                  o->Error("clamp", "[" + std::to_string(p.lo) + ", " + std::to_string(p.hi) +
-                                        "] is not representable in " + (p.output.is_signed ? "signed " : "unsigned ") +
-                                        std::to_string(p.output.bits) + "-bit output [" + std::to_string(p.output.min()) +
-                                        ", " + std::to_string(p.output.max()) + "]"), ok = false;
               }
             } else ok = false;
           } else ok = false;
@@ -269,20 +346,33 @@ Model ParseModel(const std::string& manifest_json, const std::string& manifest_n
         layer.op = ArgmaxLayer{};
         if (i + 1 != layers->size()) lf.Error("kind", "argmax must be the last layer");
       } else if (kind) {
-        lf.Error("kind", "unknown layer kind '" + *kind + "' (supported: dense, argmax)");
+        lf.Error("kind", "unknown layer kind '" + Printable(*kind) + "' (supported: dense, argmax)");
       }
       lf.RejectUnknown();
       m.layers.push_back(std::move(layer));
     }
   }
   diag.ThrowIfAny();
+  return out;
+}
 
-  // Tensors.
-  TensorMap tensors = ParseSafetensors(tensors_bytes, tensors_name);
+// The tensor stage: looks up, shape-checks and range-checks every tensor the manifest names.
+Model ResolveTensors(Manifest manifest, const std::string& tensors_bytes, const std::string& tensors_name) {
+  Model& m = manifest.model;
+  const std::string& manifest_name = m.manifest_path;
+  Diag diag(manifest_name);
+  std::map<std::string, std::string> users;  // tensor -> first layer naming it, for safetensors errors
+  for (const PendingDense& p : manifest.pending)
+    for (const std::string* t : {&p.weight_tensor, &p.bias_tensor, &p.m.tensor, &p.s.tensor})
+      if (!t->empty()) users.emplace(*t, LayerLabel(m.layers[p.index].name, p.index));
+  TensorMap tensors = detail::ParseSafetensorsIn(tensors_bytes, tensors_name, [&](const std::string& t) {
+    const auto it = users.find(t);
+    return it == users.end() ? std::string() : it->second;
+  });
   // A layer whose tensors failed has no known output length, so the next layer's input length is
   // unknown too: check its own tensors but not the chain, instead of reporting a second, derived error.
   std::vector<char> layer_ok(m.layers.size(), 0);
-  for (const PendingDense& p : pending) {
+  for (const PendingDense& p : manifest.pending) {
     Layer& layer = m.layers[p.index];
     Location loc{manifest_name, LayerLabel(layer.name, p.index), ""};
     auto err = [&](const std::string& field, const std::string& msg) {
@@ -295,11 +385,17 @@ Model ParseModel(const std::string& manifest_json, const std::string& manifest_n
     auto find = [&](const std::string& field, const std::string& name) -> const Tensor* {
       auto it = tensors.find(name);
       if (it == tensors.end()) {
-        err(field, "tensor '" + name + "' not found in " + tensors_name);
+        err(field, "tensor '" + Printable(name) + "' not found in " + tensors_name);
         return nullptr;
       }
       return &it->second;
     };
+    auto shape_text = [](const std::vector<int64_t>& shape) {
+      std::string s;
+      for (int64_t d : shape) s += (s.empty() ? "" : ", ") + std::to_string(d);
+      return "[" + s + "]";
+    };
+    const std::string wname = Printable(p.weight_tensor);
     DenseLayer d;
     d.in = in;
     d.encoding = p.encoding;
@@ -314,13 +410,16 @@ Model ParseModel(const std::string& manifest_json, const std::string& manifest_n
     const Tensor* w = find("weight.tensor", p.weight_tensor);
     if (!w) continue;
     if (w->shape.size() != 2) {
-      err("weight.tensor", "tensor '" + p.weight_tensor + "' must have shape [out, in], has rank " + std::to_string(w->shape.size()));
+      err("weight.tensor", "tensor '" + wname + "' must have shape [out, in], has rank " + std::to_string(w->shape.size()));
       continue;
     }
     const bool chain_known = p.index == 0 || layer_ok[p.index - 1];
     if (chain_known && w->shape[1] != in) {
-      err("weight.tensor", "tensor '" + p.weight_tensor + "' has shape [" + std::to_string(w->shape[0]) + ", " +
-                               std::to_string(w->shape[1]) + "] but the layer input has length " + std::to_string(in));
+      err("weight.tensor", "tensor '" + wname + "' has shape " + shape_text(w->shape) + " but the layer input has length " + std::to_string(in));
+      continue;
+    }
+    if (!chain_known && (w->shape[1] < 1 || w->shape[1] > kMaxLength)) {
+      err("weight.tensor", "input count " + std::to_string(w->shape[1]) + " out of range 1.." + std::to_string(kMaxLength));
       continue;
     }
     if (w->shape[0] < 1 || w->shape[0] > kMaxLength) {
@@ -355,14 +454,12 @@ Model ParseModel(const std::string& manifest_json, const std::string& manifest_n
       const Tensor* t = find(field, tname);
       if (!t) return false;
       if (t->shape != std::vector<int64_t>{d.out}) {
-        std::string shape;
-        for (int64_t s : t->shape) shape += (shape.empty() ? "" : ", ") + std::to_string(s);
-        err(field, "tensor '" + tname + "' must have shape [" + std::to_string(d.out) + "], has [" + shape + "]");
+        err(field, "tensor '" + Printable(tname) + "' must have shape [" + std::to_string(d.out) + "], has " + shape_text(t->shape));
         return false;
       }
       for (size_t k = 0; k < t->values.size(); ++k)
         if (t->values[k] < lo || t->values[k] > hi) {
-          err(field, "tensor '" + tname + "' value " + std::to_string(t->values[k]) + " at [" + std::to_string(k) +
+          err(field, "tensor '" + Printable(tname) + "' value " + std::to_string(t->values[k]) + " at [" + std::to_string(k) +
                          "] out of range " + std::to_string(lo) + ".." + std::to_string(hi));
           return false;
         }
@@ -399,27 +496,46 @@ Model ParseModel(const std::string& manifest_json, const std::string& manifest_n
     layer_ok[p.index] = 1;
   }
   diag.ThrowIfAny();
-  return m;
+  return std::move(manifest.model);
+}
+
+// Reads a model input file after checking that it is a regular file of sane size (a FIFO, a device or a
+// directory would otherwise hang, exhaust memory or read as empty).
+std::optional<std::string> ReadBounded(const std::string& path, uint64_t limit, std::string* why) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return *why = std::strerror(errno), std::nullopt;
+  if (S_ISDIR(st.st_mode)) return *why = "is a directory", std::nullopt;
+  if (!S_ISREG(st.st_mode)) return *why = "not a regular file", std::nullopt;
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size > limit)
+    return *why = "file is " + std::to_string(size) + " bytes, above the limit of " + std::to_string(limit) + " bytes", std::nullopt;
+  try {
+    return ReadFileOrThrow(path, "");
+  } catch (const Error& e) {
+    const std::string& msg = e.messages()[0];
+    const auto p = msg.rfind(": ");
+    *why = p == std::string::npos ? msg : msg.substr(p + 2);
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+Model ParseModel(const std::string& manifest_json, const std::string& manifest_name,
+                 const std::string& tensors_bytes, const std::string& tensors_name) {
+  return ResolveTensors(ParseManifest(manifest_json, manifest_name), tensors_bytes, tensors_name);
 }
 
 Model LoadModel(const std::string& manifest_path) {
-  const std::string manifest = ReadFileOrThrow(manifest_path, "model manifest");
-  // The tensors file name is needed before full validation; take it leniently here, ParseModel re-checks.
-  std::string tensors_name;
-  try {
-    json j = json::parse(manifest);
-    if (j.is_object() && j.contains("tensors") && j["tensors"].is_string()) tensors_name = j["tensors"].get<std::string>();
-  } catch (const json::parse_error&) {
-  }
-  if (tensors_name.empty()) return ParseModel(manifest, manifest_path, "", "");  // reports the manifest errors
-  const fs::path tensors_path = fs::path(manifest_path).parent_path() / tensors_name;
-  std::string bytes;
-  try {
-    bytes = ReadFileOrThrow(tensors_path.string(), "tensors file");
-  } catch (const Error& e) {
-    throw Error(Location{manifest_path, "", "tensors"}, "cannot read tensors file '" + tensors_path.string() + "': " + e.messages()[0]);
-  }
-  return ParseModel(manifest, manifest_path, bytes, tensors_path.string());
+  std::string why;
+  const std::optional<std::string> manifest = ReadBounded(manifest_path, kMaxManifestBytes, &why);
+  if (!manifest) throw Error(Location{manifest_path, "", ""}, "cannot read model manifest: " + why);
+  Manifest parsed = ParseManifest(*manifest, manifest_path);  // manifest problems first, before any tensor I/O
+  const fs::path tensors_path = fs::path(manifest_path).parent_path() / parsed.model.tensors_file;
+  const std::optional<std::string> bytes = ReadBounded(tensors_path.string(), kMaxTensorsFileBytes, &why);
+  if (!bytes)
+    throw Error(Location{manifest_path, "", "tensors"}, "cannot read tensors file '" + Printable(tensors_path.string(), 200) + "': " + why);
+  return ResolveTensors(std::move(parsed), *bytes, tensors_path.string());
 }
 
 std::string ManifestJson(const Model& m) {

@@ -26,8 +26,9 @@ Model RandomModel(const RandomModelSpec& spec, uint64_t seed) {
   Model m;
   m.name = fmt::format("rand{}", seed);
   m.tensors_file = m.name + ".safetensors";
-  m.input_length = static_cast<int>(Pick(rng, spec.min_width, spec.max_width));
-  m.input = IntType{Pick(rng, 0, 1) == 1, static_cast<int>(Pick(rng, 1, spec.max_input_bits))};
+  m.input_length = static_cast<int>(Pick(rng, spec.min_input > 0 ? spec.min_input : spec.min_width,
+                                         spec.max_input > 0 ? spec.max_input : spec.max_width));
+  m.input = IntType{Pick(rng, 0, 1) == 1, static_cast<int>(Pick(rng, spec.min_input_bits, spec.max_input_bits))};
   const int layers = static_cast<int>(Pick(rng, spec.min_layers, spec.max_layers));
   IntType in_type = m.input;
   int in = m.input_length;
@@ -38,6 +39,7 @@ Model RandomModel(const RandomModelSpec& spec, uint64_t seed) {
     const int enc = static_cast<int>(Pick(rng, 0, 9));
     d.encoding = enc == 0 ? WeightEncoding::kBinary : enc == 1 ? WeightEncoding::kTernary
                  : enc == 2 ? WeightEncoding::kUnsigned : WeightEncoding::kSigned;
+    if (spec.encoding >= 0) d.encoding = static_cast<WeightEncoding>(spec.encoding);
     d.weight_bits = d.encoding == WeightEncoding::kBinary ? 1 : d.encoding == WeightEncoding::kTernary ? 2
                     : static_cast<int>(Pick(rng, std::max(1, spec.min_weight_bits), spec.max_weight_bits));
     int64_t wlo = -1, whi = 1;
@@ -58,7 +60,7 @@ Model RandomModel(const RandomModelSpec& spec, uint64_t seed) {
         d.weight.at(o, i) = v;
       }
     d.output.is_signed = Pick(rng, 0, 1) == 1;
-    d.output.bits = static_cast<int>(Pick(rng, 2, 10));
+    d.output.bits = static_cast<int>(Pick(rng, spec.min_output_bits, spec.max_output_bits));
     const bool relu = Pick(rng, 0, 1) == 1;
     d.clamp_lo = relu ? 0 : d.output.min();
     d.clamp_hi = d.output.max();
@@ -92,6 +94,77 @@ Model RandomModel(const RandomModelSpec& spec, uint64_t seed) {
   }
   if (spec.allow_argmax && Pick(rng, 0, 2) == 0) m.layers.push_back(Layer{"cls", ArgmaxLayer{}});
   return m;
+}
+
+namespace {
+constexpr int kSweepCategories = 10;
+}
+
+const char* SweepCategory(int index) {
+  static const char* names[kSweepCategories] = {
+      "signed weights, width cycling 1..16",   "unsigned weights, width cycling 1..16",
+      "binary weights, extremes",              "ternary weights, extremes",
+      "wide fan-in (up to 4096), few outputs", "16-bit inputs and weights, outputs up to 32 bits, extremes",
+      "all-zero weights, extremes",            "deep chain (3..4 layers), outputs 1..16 bits",
+      "extremes of M, S, weights and inputs",  "default spec"};
+  return names[((index % kSweepCategories) + kSweepCategories) % kSweepCategories];
+}
+
+RandomModelSpec SweepSpec(int index) {
+  RandomModelSpec s;
+  const int cat = ((index % kSweepCategories) + kSweepCategories) % kSweepCategories;
+  const int round = index / kSweepCategories;
+  switch (cat) {
+    case 0:
+    case 1:
+      s.encoding = static_cast<int>(cat == 0 ? WeightEncoding::kSigned : WeightEncoding::kUnsigned);
+      s.min_weight_bits = s.max_weight_bits = 1 + round % 16;
+      s.max_input_bits = 12;
+      s.extremes = round % 2 == 1;
+      break;
+    case 2:
+    case 3:
+      s.encoding = static_cast<int>(cat == 2 ? WeightEncoding::kBinary : WeightEncoding::kTernary);
+      s.max_width = 24;
+      s.extremes = true;
+      s.max_input_bits = 16;
+      break;
+    case 4:
+      // Every other wide model has the full fan-in of 4096; one layer, 1..4 outputs keeps Verilator fast.
+      s.min_input = s.max_input = round % 2 == 0 ? 4096 : 64 << (round % 6);
+      s.min_width = 1, s.max_width = 4;
+      s.min_layers = s.max_layers = 1;
+      s.max_weight_bits = 8;
+      s.extremes = round % 4 == 0;
+      break;
+    case 5:
+      s.min_input_bits = 12, s.max_input_bits = 16;
+      s.min_weight_bits = 12, s.max_weight_bits = 16;
+      s.min_output_bits = 16, s.max_output_bits = 32;
+      s.max_layers = 2;
+      s.extremes = true;
+      break;
+    case 6:
+      s.zero_weight_fraction = 1.0;
+      s.extremes = true;
+      s.max_input_bits = 16;
+      break;
+    case 7:
+      s.min_layers = 3, s.max_layers = 4;
+      s.min_output_bits = 1, s.max_output_bits = 16;
+      s.max_weight_bits = 16;
+      break;
+    case 8:
+      s.extremes = true;
+      s.min_weight_bits = 1, s.max_weight_bits = 16;
+      s.max_input_bits = 16;
+      s.min_output_bits = 1, s.max_output_bits = 32;
+      s.zero_weight_fraction = 0.05;
+      break;
+    default:
+      break;
+  }
+  return s;
 }
 
 }  // namespace hw::model

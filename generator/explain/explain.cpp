@@ -26,7 +26,7 @@ std::string DotEscape(const std::string& s) {
 std::string OperandText(const ir::Module& m, const ir::Operand& op) {
   const ir::Node& src = m.nodes[op.node];
   std::string s = src.kind == ir::NodeKind::kConst ? fmt::format("{}", src.value) : src.name;
-  if (op.shift) s += fmt::format(" << {}", op.shift);
+  if (op.shift) s = fmt::format("({} << {})", s, op.shift);
   return s;
 }
 
@@ -122,6 +122,9 @@ NeuronExplanation ExplainNeuron(const model::Model& model, const ir::Module& m, 
                           n.rq.shift, n.rq.lo, n.rq.hi, TypeText(n), n.stage);
     }
   }
+  if (out.kind == ir::NodeKind::kConst)
+    t += fmt::format("this output is the constant {} (no adders: every weight is zero and the requantization folds)\n",
+                     out.value);
   t += fmt::format("adder tree: {} adders ({} shared with other neurons), output after {} pipeline stage(s)\n", e.adders,
                    e.shared_adders, e.stages);
   t += "  node             expression                          type  stage  range  role\n" + rows;

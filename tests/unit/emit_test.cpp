@@ -114,7 +114,7 @@ TEST(Emit, FailedGenerateLeavesNoDirectory) {
   const std::string cli = std::string(HW_BINARY_DIR) + "/hardwire";
   std::string log;
   EXPECT_NE(cosim::RunCommand(cli + " generate " + std::string(HW_TEST_DATA) + "/does_not_exist.json -o " + out.string(), &log, false), 0);
-  EXPECT_NE(log.find("does_not_exist.json: cannot open model manifest"), std::string::npos) << log;
+  EXPECT_NE(log.find("does_not_exist.json: cannot read model manifest"), std::string::npos) << log;
   EXPECT_FALSE(fs::exists(out));
   // A directory that is not ours is never replaced.
   fs::create_directories(out);

@@ -16,6 +16,11 @@ module tiny_l1_fc2 (
   wire [5:0] x1 = x[11:6];
   wire [5:0] x2 = x[17:12];
 
+  // neuron 1: bias 0, M 1 (+2^0), S 0, clamp [-128, 127]; 2 nonzero weights
+  //   x0*-1 = -2^0
+  //   x1*1 = +2^0
+  wire [6:0] n1_l1_0 = {1'd0, x1} - {1'd0, x0};
+
   // neuron 0: bias 0, M 1 (+2^0), S 0, clamp [-128, 127]; 3 nonzero weights
   //   x0*1 = +2^0
   //   x1*-2 = -2^1
@@ -24,11 +29,6 @@ module tiny_l1_fc2 (
   wire [7:0] n0_l1_1 = {{1'd0, x2}, 1'd0} - {2'd0, x1};
   wire [8:0] n0_l2_0 = {{2{n0_l1_0[6]}}, n0_l1_0} + {n0_l1_1, 1'd0};
   reg  [8:0] n0_l2_0_d1;
-
-  // neuron 1: bias 0, M 1 (+2^0), S 0, clamp [-128, 127]; 2 nonzero weights
-  //   x0*-1 = -2^0
-  //   x1*1 = +2^0
-  wire [6:0] n1_l1_0 = {1'd0, x1} - {1'd0, x0};
   wire [7:0] y0;
   hw_requant #(.IN_W(9), .IN_SIGNED(1), .SUM_W(9), .SUM_SIGNED(1), .ADD(9'h0), .SHIFT(0),
                .CMP_W(9), .CLAMP_LO(0), .CLAMP_HI(1), .LO(9'h180), .HI(9'h7f), .OUT_W(8))

@@ -9,7 +9,7 @@
 // Then, if the shipped model exists, one line per dense layer of it (shape, CSD-tree adders, optimized adders
 // unconstrained and min-depth, saving, time).
 //
-// Usage: cmvm_bench [--trials T] [--large-trials T] [--sizes 4,8,16] [--seed S] [--no-layers]
+// Usage: cmvm_bench [--trials T] [--large-trials T] [--sizes 4,8,16] [--seed S] [--no-layers] [--per-trial]
 //                   [--model PATH/model.json] [--no-model]
 //   --trials T        trials per N for N <= 16 (default 20); N >= 24 uses max(1, T / 4) unless
 //   --large-trials T  is given.
@@ -141,6 +141,7 @@ void ReportModel(const std::string& path) {
 
 int main(int argc, char** argv) {
   int trials = 20, large_trials = -1;
+  bool per_trial = false;
   uint64_t seed = 2025;
   bool layers = true;
   std::string model_path;
@@ -162,6 +163,8 @@ int main(int argc, char** argv) {
       large_trials = std::atoi(next());
     } else if (!std::strcmp(argv[i], "--seed")) {
       seed = std::strtoull(next(), nullptr, 10);
+    } else if (!std::strcmp(argv[i], "--per-trial")) {
+      per_trial = true;
     } else if (!std::strcmp(argv[i], "--no-layers")) {
       layers = false;
     } else if (!std::strcmp(argv[i], "--model")) {
@@ -180,7 +183,7 @@ int main(int argc, char** argv) {
       }
     } else {
       std::fprintf(stderr,
-                   "usage: %s [--trials T] [--large-trials T] [--sizes 4,8,16] [--seed S] [--no-layers]\n"
+                   "usage: %s [--trials T] [--large-trials T] [--sizes 4,8,16] [--seed S] [--no-layers] [--per-trial]\n"
                    "       [--model PATH/model.json] [--no-model]\n",
                    argv[0]);
       return 2;
@@ -207,6 +210,9 @@ int main(int argc, char** argv) {
         ms += m.ms;
         cpu += m.cpu_ms;
         base += m.baseline;
+        if (per_trial)
+          std::printf("    trial %2d %-13s adders %5zu depth %2d min-depth %2d cpu %7.2f ms\n", k, ModeName(mode),
+                      m.adders, m.depth, hw::arith::MinimumDepth(w), m.cpu_ms);
       }
       std::printf("  %-4d %-13s %6d %10.2f %8.2f %12.2f %12.2f %10.1f\n", n, ModeName(mode), t, adders / t,
                   depth / t, cpu / t, ms / t, base / t);

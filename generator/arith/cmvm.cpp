@@ -16,6 +16,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <stdexcept>
 
 #include "arith/cmvm_cse.h"
@@ -73,10 +74,10 @@ double PairWork(const std::vector<std::vector<RowTerm>>& rows) {
 constexpr double kBlockPairsUnconstrained = 1.0e5;
 constexpr double kBlockPairsConstrained = 5.0e4;
 
-// One greedy CSE solve of w (rows = outputs) into builder b; returns the output terms. depth_bound < 0:
-// unconstrained.
-std::vector<Term> CseSolve(GraphBuilder& b, const IntMatrix& w, int depth_bound, uint64_t seed,
-                           double block_pairs, int lookahead) {
+// One greedy CSE run on w (rows = outputs) into builder b with one capacity per row (bound on the sum of
+// 2^depth of the row's terms; empty = unconstrained); returns the remaining terms of every row (not finished).
+std::vector<std::vector<RowTerm>> CseRows(GraphBuilder& b, const IntMatrix& w, const std::vector<uint64_t>& caps,
+                                          uint64_t seed, double block_pairs, int lookahead) {
   std::vector<std::vector<RowTerm>> rows = CsdRows(w);
   const double work = PairWork(rows);
   const int blocks = work <= block_pairs
@@ -86,7 +87,7 @@ std::vector<Term> CseSolve(GraphBuilder& b, const IntMatrix& w, int depth_bound,
     cmvm_detail::CseParams p;
     p.seed = seed;
     p.lookahead = lookahead;
-    if (depth_bound >= 0) p.row_capacity.assign(w.rows, uint64_t{1} << depth_bound);
+    p.row_capacity = caps;
     RunCse(b, rows, p);
   } else {
     // Column blocks of about equal digit count.
@@ -108,10 +109,10 @@ std::vector<Term> CseSolve(GraphBuilder& b, const IntMatrix& w, int depth_bound,
           if (block_of[t.node] == blk) sub[r].push_back(t);
       cmvm_detail::CseParams p;
       p.seed = seed;
-      if (depth_bound >= 0) {
-        const uint64_t cap = uint64_t{1} << depth_bound;
+      if (!caps.empty()) {
         p.row_capacity.resize(w.rows);
         for (int r = 0; r < w.rows; ++r) {
+          const uint64_t cap = caps[r];
           const uint64_t k = rows[r].size(), kb = sub[r].size();
           p.row_capacity[r] = k == 0 ? 0 : kb + (cap - k) * kb / k;
         }
@@ -121,7 +122,16 @@ std::vector<Term> CseSolve(GraphBuilder& b, const IntMatrix& w, int depth_bound,
     }
     rows.swap(remaining);
   }
-  return FinishRows(b, rows);
+  return rows;
+}
+
+// One greedy CSE solve of w into builder b, rows finished; returns the output terms. depth_bound < 0:
+// unconstrained.
+std::vector<Term> CseSolve(GraphBuilder& b, const IntMatrix& w, int depth_bound, uint64_t seed,
+                           double block_pairs, int lookahead) {
+  std::vector<uint64_t> caps;
+  if (depth_bound >= 0) caps.assign(w.rows, uint64_t{1} << depth_bound);
+  return FinishRows(b, CseRows(b, w, caps, seed, block_pairs, lookahead));
 }
 
 AdderGraph SolveOnce(const IntMatrix& w, const std::vector<InputRange>& ranges, int depth_bound, uint64_t seed,
@@ -221,6 +231,140 @@ AdderGraph SolveDecomposed(const IntMatrix& w, const std::vector<InputRange>& ra
   return std::move(b.graph);
 }
 
+// Depth-bounded row-difference decomposition (bound D >= 1): a star forest. A "parent" row is solved within
+// capacity 2^{D-1}, so its output has depth <= D - 1; a "child" row i of parent p is w_i - s w_p, solved within
+// capacity 2^D - 2^{D-1}, and its remaining terms are finished together with +-(output of p) as one more term
+// (sum of 2^depth <= 2^D, so the Huffman-by-depth tree meets D). Other rows are solved within 2^D as usual.
+// The forest: a greedy choice of edges by digit saving k_i - dist(i, p) - 1 (dist = min_s digits(w_i - s w_p);
+// seeded runs add up to 7/4 digit of noise), then a local search over the parent set (add / remove / swap one
+// row) on the digit count of the whole forest, every other row taking its best parent or none. Returns false
+// when no edge is feasible (the usual case at the minimum depth: every row needs more than 2^{D-1} digits; it
+// pays off where the maximum row forces an extra level that most rows do not need, and in min+k modes).
+bool SolveDecomposedBounded(const IntMatrix& w, const std::vector<InputRange>& ranges, int bound, uint64_t seed,
+                            int lookahead, AdderGraph& out) {
+  const int n = w.rows;
+  if (n < 2 || bound < 1 || bound > 30) return false;
+  const int half = 1 << (bound - 1);
+  std::vector<int> k(n);
+  for (int i = 0; i < n; ++i) k[i] = RowDigits(w, i, -1, 1);
+  struct Edge {
+    int gain, child, par;
+    int64_t s;
+  };
+  std::vector<Edge> edges;
+  for (int j = 0; j < n; ++j) {
+    if (k[j] == 0 || k[j] > half) continue;
+    for (int i = 0; i < n; ++i) {
+      if (i == j) continue;
+      for (int64_t s : {int64_t{1}, int64_t{-1}}) {
+        const int dist = RowDigits(w, i, j, s);
+        if (dist > half || k[i] - dist - 1 <= 0) continue;
+        int g = 4 * (k[i] - dist - 1);
+        if (seed != 0) g += static_cast<int>(cmvm_detail::Mix(seed + static_cast<uint64_t>(i * 131 + j * 7 + (s < 0))) >> 61);
+        edges.push_back({g, i, j, s});
+      }
+    }
+  }
+  if (edges.empty()) return false;
+  std::sort(edges.begin(), edges.end(), [](const Edge& x, const Edge& y) {
+    if (x.gain != y.gain) return x.gain > y.gain;
+    if (x.child != y.child) return x.child < y.child;
+    if (x.par != y.par) return x.par < y.par;
+    return x.s > y.s;
+  });
+  std::vector<int> role(n, 0), parent(n, -1);  // role: 0 free, 1 parent, 2 child
+  std::vector<int64_t> sign(n, 1);
+  for (const Edge& e : edges) {
+    if (role[e.child] != 0 || role[e.par] == 2) continue;
+    role[e.child] = 2;
+    role[e.par] = 1;
+  }
+  // Local search over the parent set P (add / remove / swap one row), cost in quarter digits:
+  // sum_{p in P} k_p + sum_{i not in P} min(k_i, min_{p in P} dist(i, p) + 1).
+  std::vector<int> cost(static_cast<size_t>(n) * n, std::numeric_limits<int>::max());
+  std::vector<int64_t> csign(static_cast<size_t>(n) * n, 1);
+  for (const Edge& e : edges) {
+    const size_t x = static_cast<size_t>(e.child) * n + e.par;
+    const int c = 4 * k[e.child] - e.gain;
+    if (c < cost[x]) cost[x] = c, csign[x] = e.s;
+  }
+  std::vector<char> inP(n);
+  for (int i = 0; i < n; ++i) inP[i] = role[i] == 1;
+  auto total = [&](const std::vector<char>& in) {
+    int64_t t = 0;
+    for (int i = 0; i < n; ++i) {
+      if (in[i]) {
+        t += 4 * k[i];
+        continue;
+      }
+      int best = 4 * k[i];
+      for (int j = 0; j < n; ++j)
+        if (in[j]) best = std::min(best, cost[static_cast<size_t>(i) * n + j]);
+      t += best;
+    }
+    return t;
+  };
+  int64_t cur = total(inP);
+  // O(n^4) per round: only for the small matrices this path is used for (the greedy choice stands otherwise).
+  for (bool improved = n <= 64; improved;) {
+    improved = false;
+    std::vector<char> best_set;
+    int64_t best = cur;
+    for (int x = 0; x < n; ++x) {
+      if (!inP[x] && k[x] > half) continue;
+      std::vector<char> t = inP;
+      t[x] = !t[x];
+      if (const int64_t c = total(t); c < best) best = c, best_set = t;
+      if (!inP[x]) continue;
+      for (int y = 0; y < n; ++y) {
+        if (inP[y] || k[y] > half) continue;
+        std::vector<char> u = inP;
+        u[x] = 0;
+        u[y] = 1;
+        if (const int64_t c = total(u); c < best) best = c, best_set = u;
+      }
+    }
+    if (best < cur) cur = best, inP.swap(best_set), improved = true;
+  }
+  for (int i = 0; i < n; ++i) {
+    role[i] = inP[i] ? 1 : 0;
+    if (inP[i]) continue;
+    int best = 4 * k[i];
+    for (int j = 0; j < n; ++j) {
+      const size_t x = static_cast<size_t>(i) * n + j;
+      if (inP[j] && cost[x] < best) best = cost[x], parent[i] = j, sign[i] = csign[x];
+    }
+    if (parent[i] >= 0) role[i] = 2;
+  }
+  for (int i = 0; i < n; ++i)  // a parent without children is an ordinary row
+    if (role[i] == 1 && std::none_of(parent.begin(), parent.end(), [&](int p) { return p == i; })) role[i] = 0;
+  IntMatrix d = w;
+  std::vector<uint64_t> caps(n, uint64_t{1} << bound);
+  for (int i = 0; i < n; ++i) {
+    if (role[i] == 1) caps[i] = static_cast<uint64_t>(half);
+    if (role[i] != 2) continue;
+    caps[i] = (uint64_t{1} << bound) - static_cast<uint64_t>(half);
+    for (int c = 0; c < w.cols; ++c) d.at(i, c) = w.at(i, c) - sign[i] * w.at(parent[i], c);
+  }
+  GraphBuilder b(w.cols, ranges);
+  std::vector<std::vector<RowTerm>> rows = CseRows(b, d, caps, seed, kBlockPairsConstrained, lookahead);
+  std::vector<std::vector<RowTerm>> first(n), second(n);
+  for (int i = 0; i < n; ++i) (role[i] == 2 ? second : first)[i] = std::move(rows[i]);
+  std::vector<Term> y = FinishRows(b, first);
+  for (int i = 0; i < n; ++i) {
+    if (role[i] != 2) continue;
+    Term p = y[parent[i]];
+    if (!p.is_zero()) second[i].push_back({p.node, p.shift, sign[i] < 0 ? !p.neg : p.neg});
+  }
+  const std::vector<Term> y2 = FinishRows(b, second);
+  for (int i = 0; i < n; ++i)
+    if (role[i] == 2) y[i] = y2[i];
+  b.graph.outputs = y;
+  if (OutputDepth(b.graph) > bound) return false;  // cannot happen (capacities), kept as a guard
+  out = std::move(b.graph);
+  return true;
+}
+
 
 bool Better(const Candidate& x, const Candidate& y) {
   if (x.g.adders.size() != y.g.adders.size()) return x.g.adders.size() < y.g.adders.size();
@@ -298,6 +442,9 @@ AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
         // Depth-bounded: plain CSE with other tie-breaking on W, and on W^T when the transposed graph
         // happens to meet the bound.
         if (t > 0) consider(SolveOnce(w, ranges, depth_bound, seed_of(t, 3), block_pairs, lookahead));
+        // Depth-bounded row differences (pay off when some rows fit in half the capacity).
+        if (AdderGraph g; SolveDecomposedBounded(w, ranges, depth_bound, seed_of(t, 5), lookahead, g))
+          consider(std::move(g));
         if (w.rows > 1 && w.cols > 1) {
           AdderGraph g = cmvm_detail::TransposeGraph(
               SolveOnce(wt, no_ranges, depth_bound, seed_of(t, 4), block_pairs, lookahead), ranges);

@@ -91,11 +91,9 @@ class LayerEmitter {
     s += body_;
     uses_.Declare("clk", 1);
     uses_.Declare("ce", 1);
-    if (!regs_.empty()) {
+    if (has_registers_) {
       uses_.Use("clk", 0);
       uses_.Use("ce", 0);
-      s += "\n  // ---- pipeline registers: one rank closes every stage\n";
-      s += "  always @(posedge clk) begin\n    if (ce) begin\n" + regs_ + "    end\n  end\n";
     }
     const std::string unused = uses_.UnusedDeclaration();
     if (!unused.empty()) s += "\n" + unused;
@@ -218,10 +216,13 @@ class LayerEmitter {
   void EmitChain(const std::string& base, int width, int depth) {
     for (int k = 1; k <= depth; ++k) {
       const std::string r = Tap(base, k);
-      body_ += fmt::format("  reg  [{}:0] {};\n", width - 1, r);
+      // One small process per register, next to its declaration: readable, and yosys' `proc` is about 5x
+      // faster on thousands of these than on one process holding every register (docs/synthesis.md).
+      body_ += fmt::format("  reg  [{}:0] {};\n  always @(posedge clk) if (ce) {} <= {};\n", width - 1, r, r,
+                           Tap(base, k - 1));
       uses_.Declare(r, width);
-      regs_ += fmt::format("      {} <= {};\n", r, Tap(base, k - 1));
       uses_.Use(Tap(base, k - 1), width - 1);
+      has_registers_ = true;
     }
   }
 
@@ -238,7 +239,7 @@ class LayerEmitter {
   const ir::Module& m_;
   std::vector<schedule::Taps> depth_;
   std::string body_;
-  std::string regs_;
+  bool has_registers_ = false;
   UseTracker uses_;
   bool shared_header_ = false;
 };

@@ -21,6 +21,7 @@ module tiny_l0_fc1 (
   wire [4:0] s_l1_0 = {1'd0, x1} + {1'd0, x3};
   wire [7:0] s_l2_0 = {{1'd0, x3}, 3'd0} - {3'd0, s_l1_0};
   reg  [7:0] s_l2_0_d1;
+  always @(posedge clk) if (ce) s_l2_0_d1 <= s_l2_0;
 
   // neuron 2: bias 5, M 3 (+2^2 -2^0), S 1, clamp [0, 63]; 4 nonzero weights
   //   x0*-8 = -2^3
@@ -30,6 +31,7 @@ module tiny_l0_fc1 (
   wire [6:0] n2_l1_0 = {3'd0, x2} - {{1'd0, x0}, 2'd0};
   wire [7:0] n2_l2_0 = {{2'd0, s_l1_0}, 1'd0} + {{1{n2_l1_0[6]}}, n2_l1_0};
   reg  [7:0] n2_l2_0_d1;
+  always @(posedge clk) if (ce) n2_l2_0_d1 <= n2_l2_0;
   wire [8:0] n2_l3_0 = {n2_l2_0_d1, 1'd0} - {{1{s_l2_0_d1[7]}}, s_l2_0_d1};
 
   // neuron 0: bias 2, M 5 (+2^2 +2^0), S 2, clamp [0, 63]; 3 nonzero weights
@@ -38,41 +40,33 @@ module tiny_l0_fc1 (
   //   x3*7 = +2^3 -2^0
   wire [5:0] n0_l1_0 = {x0, 2'd0} - {2'd0, x0};
   reg  [5:0] n0_l1_0_d1;
+  always @(posedge clk) if (ce) n0_l1_0_d1 <= n0_l1_0;
   wire [8:0] n0_l3_0 = {3'd0, n0_l1_0_d1} + {{1{s_l2_0_d1[7]}}, s_l2_0_d1};
   wire [10:0] m0_l4_0 = {{2{n0_l3_0[8]}}, n0_l3_0} + {n0_l3_0, 2'd0};
   reg  [10:0] m0_l4_0_d1;
+  always @(posedge clk) if (ce) m0_l4_0_d1 <= m0_l4_0;
   wire [5:0] y0;
   hw_requant #(.IN_W(11), .IN_SIGNED(1), .SUM_W(11), .SUM_SIGNED(1), .ADD(11'hc), .SHIFT(2),
                .CMP_W(9), .CLAMP_LO(1), .CLAMP_HI(1), .LO(9'h0), .HI(9'h3f), .OUT_W(6))
     u_y0 (.d(m0_l4_0_d1), .q(y0));
   reg  [5:0] y0_d1;
+  always @(posedge clk) if (ce) y0_d1 <= y0;
 
   // neuron 1: bias -1, M 1 (+2^0), S 0, clamp [0, 63]; 0 nonzero weights
   wire [9:0] m2_l4_0 = {n2_l3_0[7:0], 2'd0} - {{1{n2_l3_0[8]}}, n2_l3_0};
   reg  [9:0] m2_l4_0_d1;
+  always @(posedge clk) if (ce) m2_l4_0_d1 <= m2_l4_0;
   wire [5:0] y2;
   hw_requant #(.IN_W(10), .IN_SIGNED(1), .SUM_W(10), .SUM_SIGNED(1), .ADD(10'h10), .SHIFT(1),
                .CMP_W(9), .CLAMP_LO(1), .CLAMP_HI(1), .LO(9'h0), .HI(9'h3f), .OUT_W(6))
     u_y2 (.d(m2_l4_0_d1), .q(y2));
   reg  [5:0] y2_d1;
+  always @(posedge clk) if (ce) y2_d1 <= y2;
 
   // ---- outputs (registered)
   assign y[5:0] = y0_d1;
   assign y[11:6] = 6'h0;
   assign y[17:12] = y2_d1;
-
-  // ---- pipeline registers: one rank closes every stage
-  always @(posedge clk) begin
-    if (ce) begin
-      s_l2_0_d1 <= s_l2_0;
-      n2_l2_0_d1 <= n2_l2_0;
-      n0_l1_0_d1 <= n0_l1_0;
-      m0_l4_0_d1 <= m0_l4_0;
-      y0_d1 <= y0;
-      m2_l4_0_d1 <= m2_l4_0;
-      y2_d1 <= y2;
-    end
-  end
 endmodule
 
 `default_nettype wire

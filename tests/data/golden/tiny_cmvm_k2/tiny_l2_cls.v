@@ -19,16 +19,10 @@ module tiny_l2_cls (
   hw_argmax2 #(.VAL_W(8), .VAL_SIGNED(1), .IDX_W(1))
     u_max_l1_0 (.a_val(x0), .a_idx(1'h0), .b_val(x1), .b_idx(1'h1), .q_val(max_l1_0_v), .q_idx(max_l1_0_i));
   reg  [0:0] max_l1_0_i_d1;
+  always @(posedge clk) if (ce) max_l1_0_i_d1 <= max_l1_0_i;
 
   // ---- outputs (registered)
   assign y[0:0] = max_l1_0_i_d1;
-
-  // ---- pipeline registers: one rank closes every stage
-  always @(posedge clk) begin
-    if (ce) begin
-      max_l1_0_i_d1 <= max_l1_0_i;
-    end
-  end
 
   // Bits no consumer needs (their value range is narrower at the reader).
   wire unused_ok = &{1'b0,

@@ -22,44 +22,38 @@ module tiny_l1_fc2 (
   //   x2*3 = +2^2 -2^0
   wire [6:0] n0_l1_0 = {1'd0, x0} - {1'd0, x2};
   reg  [6:0] n0_l1_0_d1;
+  always @(posedge clk) if (ce) n0_l1_0_d1 <= n0_l1_0;
   wire [7:0] n0_l1_1 = {{1'd0, x2}, 1'd0} - {2'd0, x1};
   reg  [7:0] n0_l1_1_d1;
+  always @(posedge clk) if (ce) n0_l1_1_d1 <= n0_l1_1;
   wire [8:0] n0_l2_0 = {{2{n0_l1_0_d1[6]}}, n0_l1_0_d1} + {n0_l1_1_d1, 1'd0};
   reg  [8:0] n0_l2_0_d1;
+  always @(posedge clk) if (ce) n0_l2_0_d1 <= n0_l2_0;
 
   // neuron 1: bias 0, M 1 (+2^0), S 0, clamp [-128, 127]; 2 nonzero weights
   //   x0*-1 = -2^0
   //   x1*1 = +2^0
   wire [6:0] n1_l1_0 = {1'd0, x1} - {1'd0, x0};
   reg  [6:0] n1_l1_0_d1;
+  always @(posedge clk) if (ce) n1_l1_0_d1 <= n1_l1_0;
   wire [7:0] y0;
   hw_requant #(.IN_W(9), .IN_SIGNED(1), .SUM_W(9), .SUM_SIGNED(1), .ADD(9'h0), .SHIFT(0),
                .CMP_W(9), .CLAMP_LO(0), .CLAMP_HI(1), .LO(9'h180), .HI(9'h7f), .OUT_W(8))
     u_y0 (.d(n0_l2_0_d1), .q(y0));
   reg  [7:0] y0_d1;
+  always @(posedge clk) if (ce) y0_d1 <= y0;
   wire [6:0] y1;
   hw_requant #(.IN_W(7), .IN_SIGNED(1), .SUM_W(7), .SUM_SIGNED(1), .ADD(7'h0), .SHIFT(0),
                .CMP_W(8), .CLAMP_LO(0), .CLAMP_HI(0), .LO(8'h80), .HI(8'h7f), .OUT_W(7))
     u_y1 (.d(n1_l1_0_d1), .q(y1));
   reg  [6:0] y1_d1;
+  always @(posedge clk) if (ce) y1_d1 <= y1;
   reg  [6:0] y1_d2;
+  always @(posedge clk) if (ce) y1_d2 <= y1_d1;
 
   // ---- outputs (registered)
   assign y[7:0] = y0_d1;
   assign y[15:8] = {{1{y1_d2[6]}}, y1_d2};
-
-  // ---- pipeline registers: one rank closes every stage
-  always @(posedge clk) begin
-    if (ce) begin
-      n0_l1_0_d1 <= n0_l1_0;
-      n0_l1_1_d1 <= n0_l1_1;
-      n0_l2_0_d1 <= n0_l2_0;
-      n1_l1_0_d1 <= n1_l1_0;
-      y0_d1 <= y0;
-      y1_d1 <= y1;
-      y1_d2 <= y1_d1;
-    end
-  end
 endmodule
 
 `default_nettype wire

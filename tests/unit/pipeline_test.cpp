@@ -4,50 +4,12 @@
 
 #include "passes/dead_node_elimination.h"
 #include "passes/range_analysis.h"
+#include "test_modules.h"
 
 namespace hw {
 namespace {
 
-// x0..x3 -> ((x0 + x1) + x2) + x3 chained: levels 1, 2, 3, then requant at level 4.
-ir::Module Chain() {
-  ir::Module m;
-  m.name = "chain";
-  m.num_inputs = 4;
-  m.input_type = model::IntType{false, 4};
-  for (int i = 0; i < 4; ++i) {
-    ir::Node n;
-    n.kind = ir::NodeKind::kInput;
-    n.input_index = i;
-    m.AddNode(n);
-  }
-  int prev = 0;
-  for (int i = 1; i < 4; ++i) {
-    ir::Node a;
-    a.kind = ir::NodeKind::kAdd;
-    a.ops = {{prev, 0, false}, {i, 0, false}};
-    prev = m.AddNode(a);
-  }
-  ir::Node dead;
-  dead.kind = ir::NodeKind::kAdd;
-  dead.ops = {{0, 0, false}, {1, 0, false}};
-  m.AddNode(dead);
-  ir::Node rq;
-  rq.kind = ir::NodeKind::kRequant;
-  rq.ops = {{prev, 0, false}};
-  rq.rq = {0, 0, 0, 63};
-  m.outputs = {m.AddNode(rq)};
-  return m;
-}
-
-TEST(DeadNodeElimination, RemovesUnusedKeepsInputs) {
-  ir::Module m = Chain();
-  passes::DeadNodeEliminationPass dce;
-  EXPECT_TRUE(dce.Run(m));
-  EXPECT_EQ(m.nodes.size(), 8u);
-  EXPECT_EQ(ir::Verify(m, false), "");
-  EXPECT_EQ(m.outputs[0], 7);
-  EXPECT_FALSE(dce.Run(m));
-}
+using testing_modules::Chain;
 
 TEST(PipelineSchedule, OneRankPerLevel) {
   ir::Module m = Chain();

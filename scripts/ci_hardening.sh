@@ -14,9 +14,12 @@ t1=$(date +%s)
 echo "== hardening build: $((t1 - t0)) s"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-ctest --test-dir "$BUILD" -L unit --output-on-failure -j "$(nproc)"
+unit=0
+ctest --test-dir "$BUILD" -L unit --output-on-failure -j "$(nproc)" || unit=1
 t2=$(date +%s)
-echo "== ASan+UBSan unit tests: $((t2 - t1)) s"
-scripts/fuzz.sh "$FUZZ_SECONDS" "$BUILD"
+echo "== ASan+UBSan unit tests: $((t2 - t1)) s ($([ $unit = 0 ] && echo passed || echo FAILED))"
+fuzz=0
+scripts/fuzz.sh "$FUZZ_SECONDS" "$BUILD" || fuzz=1
 t3=$(date +%s)
-echo "== fuzzing: $((t3 - t2)) s; hardening stage total $((t3 - t0)) s"
+echo "== fuzzing: $((t3 - t2)) s ($([ $fuzz = 0 ] && echo passed || echo FAILED)); hardening stage total $((t3 - t0)) s"
+exit $((unit | fuzz))

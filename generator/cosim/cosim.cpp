@@ -101,6 +101,9 @@ reference::Batch ParseVectors(const std::string& text, const std::string& name, 
   std::string line;
   while (std::getline(in, line)) {
     ++line_no;
+    // strtoll stops at a NUL byte, which would silently drop the rest of the line
+    if (line.find('\0') != std::string::npos)
+      throw Error(Location{name, "", ""}, fmt::format("line {}: contains a NUL byte (not a text file?)", line_no));
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     long count = 0;
     const char* p = line.c_str();

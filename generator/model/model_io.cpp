@@ -579,7 +579,16 @@ void WriteModel(const Model& m, const std::string& dir) {
     put(d->shift_tensor, {d->out}, d->shift);
   }
   fs::create_directories(dir);
-  WriteFileOrThrow((fs::path(dir) / m.tensors_file).string(), SerializeSafetensors(tensors));
+  const std::string tensors_path = (fs::path(dir) / m.tensors_file).string();
+  std::string bytes;
+  try {
+    bytes = SerializeSafetensors(tensors);
+  } catch (const Error& e) {  // name the file being written ("hardwire: field ..." otherwise)
+    std::vector<std::string> msgs;
+    for (const std::string& msg : e.messages()) msgs.push_back(tensors_path + ": " + msg);
+    throw Error(msgs);
+  }
+  WriteFileOrThrow(tensors_path, bytes);
   WriteFileOrThrow((fs::path(dir) / "model.json").string(), ManifestJson(m));
 }
 

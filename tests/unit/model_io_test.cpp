@@ -8,6 +8,7 @@
 #include "common/file_util.h"
 #include "model/random_model.h"
 #include "model/safetensors.h"
+#include "cosim/cosim.h"
 
 namespace hw::model {
 namespace {
@@ -114,3 +115,20 @@ TEST(Safetensors, RoundTripAndCorruption) {
 
 }  // namespace
 }  // namespace hw::model
+
+namespace hw::cosim {
+namespace {
+
+TEST(ParseVectors, RejectsNulBytesAndBadLines) {
+  EXPECT_EQ(ParseVectors("1 2\n3 4\n", "v.txt", 2)(1, 0), 3);
+  EXPECT_THROW(ParseVectors(std::string("1 2\n3\0 4\n", 9), "v.txt", 2), Error);
+  try {
+    ParseVectors("1 2\n3 x\n", "v.txt", 2);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "v.txt: line 2: 'x' is not an integer");
+  }
+}
+
+}  // namespace
+}  // namespace hw::cosim

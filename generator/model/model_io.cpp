@@ -38,15 +38,6 @@ std::string LayerLabel(const std::string& name, size_t i) {
   return "layer '" + Printable(name, 64) + "' (layers[" + std::to_string(i) + "])";
 }
 
-std::string TypeName(const json& v) {
-  if (v.is_number_float()) return "a floating-point number";
-  if (v.is_number_integer()) return "an integer";
-  if (v.is_string()) return "a string";
-  if (v.is_boolean()) return "a boolean";
-  if (v.is_null()) return "null";
-  if (v.is_array()) return "an array";
-  return "an object";
-}
 
 // A JSON integer as written (a uint64 above INT64_MAX does not fit int64_t).
 std::string IntText(const json& v) {
@@ -104,7 +95,7 @@ class Fields {
     const json* v = Get(key);
     if (!v) return std::nullopt;
     if (!v->is_number_integer()) {
-      Error(key, "expected an integer, got " + TypeName(*v));
+      Error(key, "expected an integer, got " + detail::JsonTypeName(*v));
       return std::nullopt;
     }
     if (!IntInRange(*v, lo, hi)) {
@@ -117,7 +108,7 @@ class Fields {
     const json* v = Get(key);
     if (!v) return std::nullopt;
     if (!v->is_boolean()) {
-      Error(key, "expected true or false, got " + TypeName(*v));
+      Error(key, "expected true or false, got " + detail::JsonTypeName(*v));
       return std::nullopt;
     }
     return v->get<bool>();
@@ -126,7 +117,7 @@ class Fields {
     const json* v = Get(key, required);
     if (!v) return std::nullopt;
     if (!v->is_string()) {
-      Error(key, "expected a string, got " + TypeName(*v));
+      Error(key, "expected a string, got " + detail::JsonTypeName(*v));
       return std::nullopt;
     }
     return v->get<std::string>();
@@ -135,7 +126,7 @@ class Fields {
     const json* v = Get(key, required);
     if (!v) return std::nullopt;
     if (!v->is_object()) {
-      Error(key, "expected an object, got " + TypeName(*v));
+      Error(key, "expected an object, got " + detail::JsonTypeName(*v));
       return std::nullopt;
     }
     return Fields(*v, Path(key), loc_, diag_);
@@ -185,7 +176,7 @@ std::optional<ChannelParam> ReadChannelParam(Fields& f, const std::string& key, 
     if (!t) return std::nullopt;
     return ChannelParam{std::nullopt, *t};
   }
-  f.Error(key, "expected an integer or {\"tensor\": name}, got " + TypeName(*v));
+  f.Error(key, "expected an integer or {\"tensor\": name}, got " + detail::JsonTypeName(*v));
   return std::nullopt;
 }
 
@@ -219,7 +210,7 @@ Manifest ParseManifest(const std::string& manifest_json, const std::string& mani
       throw Error(Location{manifest_name, "", field}, error);
     }
   }
-  if (!root.is_object()) throw Error(Location{manifest_name, "", ""}, "top level must be a JSON object, got " + TypeName(root));
+  if (!root.is_object()) throw Error(Location{manifest_name, "", ""}, "top level must be a JSON object, got " + detail::JsonTypeName(root));
 
   Manifest out;
   Model& m = out.model;
@@ -247,7 +238,7 @@ Manifest ParseManifest(const std::string& manifest_json, const std::string& mani
   std::vector<PendingDense>& pending = out.pending;
   const json* layers = top.Get("layers");
   if (layers && (!layers->is_array() || layers->empty())) {
-    top.Error("layers", "expected a non-empty array of layers, got " + (layers->is_array() ? std::string("an empty array") : TypeName(*layers)));
+    top.Error("layers", "expected a non-empty array of layers, got " + (layers->is_array() ? std::string("an empty array") : detail::JsonTypeName(*layers)));
     layers = nullptr;
   } else if (layers && layers->size() > kMaxLayers) {
     top.Error("layers", std::to_string(layers->size()) + " layers, above the limit of " + std::to_string(kMaxLayers));
@@ -260,7 +251,7 @@ Manifest ParseManifest(const std::string& manifest_json, const std::string& mani
       const json& lj = (*layers)[i];
       const std::string lpath = "layers[" + std::to_string(i) + "]";
       if (!lj.is_object()) {
-        diag.Add(Location{manifest_name, "", lpath}, "expected an object, got " + TypeName(lj));
+        diag.Add(Location{manifest_name, "", lpath}, "expected an object, got " + detail::JsonTypeName(lj));
         continue;
       }
       const auto nit = lj.find("name");

@@ -72,15 +72,6 @@ struct StrictJsonStop {
   std::vector<std::string> path;
 };
 
-std::string TypeName(const json& v) {
-  if (v.is_number_float()) return "a floating-point number";
-  if (v.is_number_integer()) return "an integer";
-  if (v.is_string()) return "a string";
-  if (v.is_boolean()) return "a boolean";
-  if (v.is_null()) return "null";
-  if (v.is_array()) return "an array";
-  return "an object";
-}
 
 }  // namespace
 
@@ -217,7 +208,7 @@ TensorMap detail::ParseSafetensorsIn(const std::string& bytes, const std::string
       fail(path[0], error);
     }
   }
-  if (!header.is_object()) fail("", "header is " + TypeName(header) + ", expected a JSON object");
+  if (!header.is_object()) fail("", "header is " + detail::JsonTypeName(header) + ", expected a JSON object");
   const uint64_t data_size = bytes.size() - 8 - header_len;
   const unsigned char* data = reinterpret_cast<const unsigned char*>(bytes.data()) + 8 + header_len;
 
@@ -233,12 +224,12 @@ TensorMap detail::ParseSafetensorsIn(const std::string& bytes, const std::string
     raw_name = name;
     const std::string field = Printable(name, 64);
     if (name == "__metadata__") {
-      if (!entry.is_object()) fail(field, "__metadata__ must be an object of strings, got " + TypeName(entry));
+      if (!entry.is_object()) fail(field, "__metadata__ must be an object of strings, got " + detail::JsonTypeName(entry));
       for (const auto& [k, v] : entry.items())
-        if (!v.is_string()) fail(field, "value of '" + Printable(k, 64) + "' must be a string, got " + TypeName(v));
+        if (!v.is_string()) fail(field, "value of '" + Printable(k, 64) + "' must be a string, got " + detail::JsonTypeName(v));
       continue;
     }
-    if (!entry.is_object()) fail(field, "tensor entry must be an object, got " + TypeName(entry));
+    if (!entry.is_object()) fail(field, "tensor entry must be an object, got " + detail::JsonTypeName(entry));
     for (const auto& [key, _] : entry.items())
       if (key != "dtype" && key != "shape" && key != "data_offsets")
         fail(field, "unknown key '" + Printable(key, 64) + "' (expected dtype, shape, data_offsets)");
@@ -246,19 +237,19 @@ TensorMap detail::ParseSafetensorsIn(const std::string& bytes, const std::string
     e.name = name;
     Tensor& t = e.tensor;
     if (!entry.contains("dtype")) fail(field, "missing 'dtype'");
-    if (!entry["dtype"].is_string()) fail(field, "'dtype' must be a string, got " + TypeName(entry["dtype"]));
+    if (!entry["dtype"].is_string()) fail(field, "'dtype' must be a string, got " + detail::JsonTypeName(entry["dtype"]));
     if (!ParseDType(entry["dtype"].get<std::string>(), &t.dtype))
       fail(field, "unsupported dtype '" + Printable(entry["dtype"].get<std::string>(), 32) + "' (expected I8, U8, I16 or I32)");
     if (!entry.contains("shape")) fail(field, "missing 'shape'");
     const json& shape = entry["shape"];
-    if (!shape.is_array()) fail(field, "'shape' must be an array, got " + TypeName(shape));
+    if (!shape.is_array()) fail(field, "'shape' must be an array, got " + detail::JsonTypeName(shape));
     if (shape.size() > kMaxRank) fail(field, "'shape' has " + std::to_string(shape.size()) + " dimensions, above the limit of " + std::to_string(kMaxRank));
     int64_t numel = 1;
     for (size_t i = 0; i < shape.size(); ++i) {
       const json& s = shape[i];
       const std::string at = "shape[" + std::to_string(i) + "]";
       if (s.is_number_integer() && !s.is_number_unsigned()) fail(field, at + " is negative (" + std::to_string(s.get<int64_t>()) + ")");
-      if (!s.is_number_unsigned()) fail(field, at + " must be a non-negative integer, got " + TypeName(s));
+      if (!s.is_number_unsigned()) fail(field, at + " must be a non-negative integer, got " + detail::JsonTypeName(s));
       const uint64_t v = s.get<uint64_t>();
       if (v > static_cast<uint64_t>(kMaxTensorElements) || (v > 0 && numel > kMaxTensorElements / static_cast<int64_t>(v))) {
         std::string dims;
@@ -357,5 +348,19 @@ std::string SerializeSafetensors(const TensorMap& tensors) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
   return out + h + data;
 }
+
+namespace detail {
+
+std::string JsonTypeName(const json& v) {
+  if (v.is_number_float()) return "a floating-point number";
+  if (v.is_number_integer()) return "an integer";
+  if (v.is_string()) return "a string";
+  if (v.is_boolean()) return "a boolean";
+  if (v.is_null()) return "null";
+  if (v.is_array()) return "an array";
+  return "an object";
+}
+
+}  // namespace detail
 
 }  // namespace hw::model

@@ -63,6 +63,9 @@ std::string Printable(const std::string& s, size_t max_len = 80);
 TensorMap ParseSafetensorsIn(const std::string& bytes, const std::string& file,
                              const std::function<std::string(const std::string&)>& layer_of);
 
+// "an integer", "a string", ... for diagnostics that say what was found instead of what was expected.
+std::string JsonTypeName(const nlohmann::json& v);
+
 }  // namespace detail
 
 }  // namespace hw::model

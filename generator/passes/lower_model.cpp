@@ -58,17 +58,24 @@ std::string NeuronNote(const model::DenseLayer& d, int o) {
   return s + fmt::format("; {} nonzero weights{}", nz, w);
 }
 
-ir::Module LowerDense(const model::Model& model, int index, const ArithChoice& choice) {
+// The module shell every layer starts from: name <model>_l<index>_<layer>, input and output types.
+ir::Module NewModule(const model::Model& model, int index) {
   const model::Layer& layer = model.layers[index];
-  const auto& d = std::get<model::DenseLayer>(layer.op);
   ir::Module m;
   m.layer_index = index;
   m.layer_name = layer.name;
-  m.kind = "dense";
+  m.kind = layer.kind();
   m.name = fmt::format("{}_l{}_{}", model.name, index, layer.name);
   m.input_type = model.OutputType(index - 1);
-  m.num_inputs = d.in;
-  m.output_type = d.output;
+  m.num_inputs = model.OutputLength(index - 1);
+  m.output_type = model.OutputType(index);
+  return m;
+}
+
+ir::Module LowerDense(const model::Model& model, int index, const ArithChoice& choice) {
+  const model::Layer& layer = model.layers[index];
+  const auto& d = std::get<model::DenseLayer>(layer.op);
+  ir::Module m = NewModule(model, index);
   m.summary = fmt::format("layer {} '{}': dense {} -> {}, {} {}-bit weights, arithmetic {}", index, layer.name, d.in,
                           d.out, model::ToString(d.encoding), d.weight_bits, ToString(choice.mode));
   for (int i = 0; i < d.in; ++i) {
@@ -142,14 +149,7 @@ ir::Module LowerDense(const model::Model& model, int index, const ArithChoice& c
 
 ir::Module LowerArgmax(const model::Model& model, int index) {
   const model::Layer& layer = model.layers[index];
-  ir::Module m;
-  m.layer_index = index;
-  m.layer_name = layer.name;
-  m.kind = "argmax";
-  m.name = fmt::format("{}_l{}_{}", model.name, index, layer.name);
-  m.input_type = model.OutputType(index - 1);
-  m.num_inputs = model.OutputLength(index - 1);
-  m.output_type = model.OutputType(index);
+  ir::Module m = NewModule(model, index);
   m.summary = fmt::format("layer {} '{}': argmax over {} values, ties -> lowest index", index, layer.name, m.num_inputs);
   std::vector<int> level;
   for (int i = 0; i < m.num_inputs; ++i) {

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -41,7 +42,9 @@ std::string Quote(const std::string& s) {
 // runtime and harness objects free after the first build.
 std::string MakeFlags(const BuildOptions& o) {
   std::string f = "OPT_FAST=" + o.opt_fast + " OPT_SLOW=-O0 OPT_GLOBAL=-O1";
-  if (o.use_ccache && std::system("command -v ccache >/dev/null 2>&1") == 0) f += " OBJCACHE=ccache";
+  // ccache needs a cache directory: $CCACHE_DIR or one under $HOME (unset in some CI sandboxes).
+  const bool has_cache_dir = std::getenv("CCACHE_DIR") != nullptr || std::getenv("HOME") != nullptr;
+  if (o.use_ccache && has_cache_dir && std::system("command -v ccache >/dev/null 2>&1") == 0) f += " OBJCACHE=ccache";
   return f;
 }
 

@@ -10,6 +10,7 @@ PACKAGES=(
   verilator yosys graphviz
   libeigen3-dev libgtest-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
   dataset-fashion-mnist python3 python3-numpy
+  fortunes python3-torch libopenblas0-pthread
   clang-14 libclang-rt-14-dev
 )
 

@@ -1,4 +1,6 @@
 // hardwire ref MODEL.json --inputs FILE [--layer L]: the bit-exact reference, one output vector per line.
+// For a graph model (a language model): hardwire ref MODEL.json --prompt TEXT... [--tokens N] [--greedy | --seed S]
+// generates text, one stream per prompt.
 #include <fmt/format.h>
 
 #include <iostream>
@@ -6,7 +8,9 @@
 #include "cli/commands.h"
 #include "common/diag.h"
 #include "cosim/cosim.h"
+#include "model/lm_model_io.h"
 #include "model/model_io.h"
+#include "reference/lm_reference.h"
 #include "reference/reference.h"
 
 namespace hw::cli {
@@ -17,15 +21,46 @@ void AddRef(CLI::App& app, Registry& r) {
     long random = 0;
     uint64_t seed = 1;
     int layer = -1;
+    std::vector<std::string> prompts;
+    int tokens = 64;
+    bool greedy = false, ids = false;
   };
   auto f = std::make_shared<Flags>();
   CLI::App* sub = app.add_subcommand("ref", "Run the bit-exact C++ reference and print the outputs");
   sub->add_option("model", f->model, "model manifest (model.json)")->required();
   auto* in = sub->add_option("--inputs", f->inputs, "input vectors file");
   sub->add_option("--random", f->random, "number of random vectors")->excludes(in);
-  sub->add_option("--seed", f->seed, "seed for --random")->default_val(1);
+  auto* seed = sub->add_option("--seed", f->seed, "seed for --random; for a language model, sample with this seed (default 1)")->default_val(1);
   sub->add_option("--layer", f->layer, "print this layer's output instead of the model output");
+  sub->add_option("--prompt", f->prompts, "language model: a prompt (repeat for several streams)")->excludes(in);
+  sub->add_option("--tokens", f->tokens, "language model: tokens to generate per stream (stops early when the context is full)")
+      ->check(CLI::Range(1, 1 << 20));
+  sub->add_flag("--greedy", f->greedy, "language model: argmax instead of sampling")->excludes(seed);
+  sub->add_flag("--ids", f->ids, "language model: print token ids instead of text");
   r.push_back({sub, [f]() {
+                 if (model::IsGraphManifest(f->model)) {
+                   const model::LmModel m = model::LoadLmModel(f->model);
+                   if (f->prompts.empty()) throw Error(Location{f->model, "", "--prompt"}, "a language model needs at least one --prompt");
+                   std::vector<std::vector<int>> prompts;
+                   for (size_t i = 0; i < f->prompts.size(); ++i)
+                     prompts.push_back(reference::Encode(m, f->prompts[i], fmt::format("--prompt {}", i + 1)));
+                   const auto gens = reference::Generate(m, prompts, f->tokens, f->greedy ? std::nullopt : std::optional<uint64_t>(f->seed));
+                   std::string out;
+                   for (size_t i = 0; i < gens.size(); ++i) {
+                     if (f->ids) {
+                       out += fmt::format("stream {}:", i);
+                       for (int id : gens[i].generated) out += fmt::format(" {}", id);
+                       out += '\n';
+                       continue;
+                     }
+                     out += fmt::format("== stream {} ({}): {} tokens{}\n", i, f->greedy ? "greedy" : fmt::format("sampled, seed {}", f->seed),
+                                        gens[i].generated.size(), gens[i].context_full ? ", context full" : "");
+                     out += reference::Decode(m, gens[i].prompt) + reference::Decode(m, gens[i].generated) + "\n";
+                   }
+                   std::cout << out;
+                   return 0;
+                 }
+                 if (!f->prompts.empty()) throw Error(Location{f->model, "", "--prompt"}, "--prompt needs a graph model (a language model)");
                  const model::Model m = model::LoadModel(f->model);
                  if (f->inputs.empty() && f->random <= 0) throw Error(Location{"", "", "--inputs"}, "give --inputs FILE or --random N");
                  const reference::Batch x =

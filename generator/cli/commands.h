@@ -28,6 +28,7 @@ void AddRef(CLI::App& app, Registry& r);
 void AddSynth(CLI::App& app, Registry& r);
 void AddReport(CLI::App& app, Registry& r);
 void AddExplain(CLI::App& app, Registry& r);
+void AddEval(CLI::App& app, Registry& r);
 
 // Shared option groups.
 struct ArithFlags {

@@ -16,6 +16,7 @@
 
 #include "common/diag.h"
 #include "common/file_util.h"
+#include "model/manifest_fields.h"
 #include "model/safetensors.h"
 
 namespace hw::model {
@@ -28,132 +29,23 @@ namespace {
 constexpr int kMaxLength = 65536;
 constexpr int64_t kMaxLayerWeights = int64_t{1} << 24;
 constexpr size_t kMaxLayers = 4096;
-constexpr int kMaxMessages = 50;
-constexpr uint64_t kMaxManifestBytes = uint64_t{16} << 20;
-constexpr uint64_t kMaxTensorsFileBytes = uint64_t{1} << 30;
 
 using detail::Printable;
+using detail::Diag;
+using detail::Fields;
+using detail::IntInRange;
+using detail::IntText;
+using detail::kIdentifierRule;
+using detail::kMaxManifestBytes;
+using detail::kMaxTensorsFileBytes;
+using detail::ReadBounded;
+using detail::ValidIdentifier;
 
 std::string LayerLabel(const std::string& name, size_t i) {
   return "layer '" + Printable(name, 64) + "' (layers[" + std::to_string(i) + "])";
 }
 
 
-// A JSON integer as written (a uint64 above INT64_MAX does not fit int64_t).
-std::string IntText(const json& v) {
-  return v.is_number_unsigned() ? std::to_string(v.get<uint64_t>()) : std::to_string(v.get<int64_t>());
-}
-// Whether JSON integer `v` lies in [lo, hi] (no wrap-around for huge unsigned values).
-bool IntInRange(const json& v, int64_t lo, int64_t hi) {
-  if (v.is_number_unsigned()) return v.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX) && v.get<int64_t>() >= lo && v.get<int64_t>() <= hi;
-  return v.get<int64_t>() >= lo && v.get<int64_t>() <= hi;
-}
-
-// Collects diagnostics, capped so that a pathological manifest cannot produce megabytes of messages.
-class Diag {
- public:
-  explicit Diag(std::string file) : file_(std::move(file)) {}
-  void Add(const Location& loc, const std::string& msg) {
-    ++count_;
-    if (count_ <= kMaxMessages) d_.Add(loc, msg);
-    else if (count_ == kMaxMessages + 1) d_.Add(Location{file_, "", ""}, "too many errors; stopping after " + std::to_string(kMaxMessages));
-  }
-  bool empty() const { return count_ == 0; }
-  void ThrowIfAny() const { d_.ThrowIfAny(); }
-
- private:
-  std::string file_;
-  Diagnostics d_;
-  int count_ = 0;
-};
-
-// Reads fields of one JSON object, recording every problem in `diag` with the object's JSON path.
-class Fields {
- public:
-  Fields(const json& obj, std::string path, Location loc, Diag& diag)
-      : obj_(obj), path_(std::move(path)), loc_(std::move(loc)), diag_(diag) {}
-
-  bool ok() const { return ok_; }
-  std::string Path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
-  void Error(const std::string& key, const std::string& msg) {
-    Location l = loc_;
-    l.field = Printable(Path(key), 120);
-    diag_.Add(l, msg);
-    ok_ = false;
-  }
-
-  const json* Get(const std::string& key, bool required = true) {
-    seen_.insert(key);
-    auto it = obj_.find(key);
-    if (it == obj_.end()) {
-      if (required) Error(key, "missing required field");
-      return nullptr;
-    }
-    return &*it;
-  }
-  std::optional<int64_t> Int(const std::string& key, int64_t lo, int64_t hi) {
-    const json* v = Get(key);
-    if (!v) return std::nullopt;
-    if (!v->is_number_integer()) {
-      Error(key, "expected an integer, got " + detail::JsonTypeName(*v));
-      return std::nullopt;
-    }
-    if (!IntInRange(*v, lo, hi)) {
-      Error(key, "value " + IntText(*v) + " out of range " + std::to_string(lo) + ".." + std::to_string(hi));
-      return std::nullopt;
-    }
-    return v->get<int64_t>();
-  }
-  std::optional<bool> Bool(const std::string& key) {
-    const json* v = Get(key);
-    if (!v) return std::nullopt;
-    if (!v->is_boolean()) {
-      Error(key, "expected true or false, got " + detail::JsonTypeName(*v));
-      return std::nullopt;
-    }
-    return v->get<bool>();
-  }
-  std::optional<std::string> String(const std::string& key, bool required = true) {
-    const json* v = Get(key, required);
-    if (!v) return std::nullopt;
-    if (!v->is_string()) {
-      Error(key, "expected a string, got " + detail::JsonTypeName(*v));
-      return std::nullopt;
-    }
-    return v->get<std::string>();
-  }
-  std::optional<Fields> Object(const std::string& key, bool required = true) {
-    const json* v = Get(key, required);
-    if (!v) return std::nullopt;
-    if (!v->is_object()) {
-      Error(key, "expected an object, got " + detail::JsonTypeName(*v));
-      return std::nullopt;
-    }
-    return Fields(*v, Path(key), loc_, diag_);
-  }
-  // Reports keys that were never asked for (typos).
-  void RejectUnknown() {
-    for (const auto& [k, _] : obj_.items())
-      if (!seen_.count(k)) Error(k, "unknown field");
-  }
-
- private:
-  const json& obj_;
-  std::string path_;
-  Location loc_;
-  Diag& diag_;
-  std::set<std::string> seen_;
-  bool ok_ = true;
-};
-
-bool ValidIdentifier(const std::string& s) {
-  if (s.empty() || s.size() > 64) return false;
-  if (!std::isalpha(static_cast<unsigned char>(s[0])) || static_cast<unsigned char>(s[0]) > 127) return false;
-  for (char c : s)
-    if (static_cast<unsigned char>(c) > 127 || !(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
-  return true;
-}
-const char* kIdentifierRule = "is not an identifier [A-Za-z][A-Za-z0-9_]* of at most 64 characters";
 
 // A per-channel integer: {"tensor": name} or a JSON integer broadcast to every channel.
 struct ChannelParam {
@@ -218,6 +110,10 @@ Manifest ParseManifest(const std::string& manifest_json, const std::string& mani
   Fields top(root, "", Location{manifest_name, "", ""}, diag);
   if (auto f = top.String("format"); f && *f != "hardwire-model")
     top.Error("format", "expected \"hardwire-model\", got \"" + Printable(*f) + "\"");
+  if (const json* v = root.contains("version") ? &root["version"] : nullptr; v && v->is_number_integer() && *v == 2)
+    throw Error(Location{manifest_name, "", "version"},
+                "this is a graph model (version 2, e.g. a language model); this command handles dense chains (version 1) "
+                "only so far; graph models run with `hardwire ref` and `hardwire eval`");
   top.Int("version", 1, 1);
   if (auto n = top.String("name")) {
     if (!ValidIdentifier(*n)) top.Error("name", "'" + Printable(*n) + "' " + kIdentifierRule);
@@ -490,25 +386,6 @@ Model ResolveTensors(Manifest manifest, const std::string& tensors_bytes, const 
   return std::move(manifest.model);
 }
 
-// Reads a model input file after checking that it is a regular file of sane size (a FIFO, a device or a
-// directory would otherwise hang, exhaust memory or read as empty).
-std::optional<std::string> ReadBounded(const std::string& path, uint64_t limit, std::string* why) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return *why = std::strerror(errno), std::nullopt;
-  if (S_ISDIR(st.st_mode)) return *why = "is a directory", std::nullopt;
-  if (!S_ISREG(st.st_mode)) return *why = "not a regular file", std::nullopt;
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
-  if (size > limit)
-    return *why = "file is " + std::to_string(size) + " bytes, above the limit of " + std::to_string(limit) + " bytes", std::nullopt;
-  try {
-    return ReadFileOrThrow(path, "");
-  } catch (const Error& e) {
-    const std::string& msg = e.messages()[0];
-    const auto p = msg.rfind(": ");
-    *why = p == std::string::npos ? msg : msg.substr(p + 2);
-    return std::nullopt;
-  }
-}
 
 }  // namespace
 

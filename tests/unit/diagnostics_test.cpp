@@ -135,7 +135,7 @@ const std::vector<Case>& Cases() {
       {"manifest_control_characters", ManifestEdit("\"name\": \"fc1\"", "\"name\": \"fc\\u001b[31m1\\n\"")},
       // --- schema ---
       {"format_wrong", ManifestEdit("\"hardwire-model\"", "\"onnx\"")},
-      {"version_wrong", ManifestEdit("\"version\": 1", "\"version\": 2")},
+      {"version_wrong", ManifestEdit("\"version\": 1", "\"version\": 3")},
       {"field_missing", JsonEdit([](json& j) { j.erase("input"); j["layers"][0]["output"].erase("clamp"); })},
       {"field_unknown", ManifestEdit("\"encoding\": \"signed\",", "\"encoding\": \"signed\", \"bit\": 4,")},
       {"wrong_type_string", ManifestEdit("\"bits\": 4\n  }", "\"bits\": \"4\"\n  }")},

@@ -29,6 +29,7 @@ void AddSynth(CLI::App& app, Registry& r);
 void AddReport(CLI::App& app, Registry& r);
 void AddExplain(CLI::App& app, Registry& r);
 void AddEval(CLI::App& app, Registry& r);
+void AddIr(CLI::App& app, Registry& r);
 
 // Shared option groups.
 struct ArithFlags {

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   hw::cli::AddRef(app, commands);
   hw::cli::AddSynth(app, commands), hw::cli::AddReport(app, commands), hw::cli::AddExplain(app, commands);
   hw::cli::AddEval(app, commands);
+  hw::cli::AddIr(app, commands);
   CLI11_PARSE(app, argc, argv);
   try {
     for (const hw::cli::Command& c : commands)

@@ -1,0 +1,29 @@
+// Co-simulation of IR v2 designs: Verilog from emit/ir2_verilog, built with Verilator around
+// sim/ir2_harness.cpp, driven token by token and compared with the IR interpreter (the token-level meaning).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ir2/ir.h"
+
+namespace hw::cosim {
+
+struct Ir2Token {
+  bool valid = true;
+  std::vector<int64_t> inputs;  // in input-node order
+};
+
+struct Ir2CosimResult {
+  long passed = 0, failed = 0;
+  std::string log;
+  double build_seconds = 0;
+};
+
+// `g` must be fully lowered (registers materialized). Writes the Verilog, builds it in `work_dir`, runs
+// `tokens` (with random ce stalls when stall_seed >= 0) and compares every output with the interpreter.
+Ir2CosimResult CosimIr2(const hw::ir2::Graph& g, const std::vector<Ir2Token>& tokens, const std::string& work_dir,
+                        long stall_seed = -1);
+
+}  // namespace hw::cosim

@@ -1,0 +1,21 @@
+// Verilog for an IR v2 graph whose registers are explicit (after materialize-registers): one module, printed
+// node by node. Ports: clk, rst (synchronous, clears the valid pipe, the stream slot counter and every state),
+// ce (low: everything holds), in_valid, the graph's inputs; out_valid and the graph's outputs, `latency`
+// enabled clocks after their token entered. Token n (counting enabled clocks since reset) is in stream slot
+// n mod S. States are register arrays indexed by stream; memories are plain arrays (yosys infers memories;
+// writable memories start at zero and reset does not clear them); never-written memories with contents and
+// lookup tables are case statements.
+#pragma once
+
+#include <string>
+
+#include "ir2/ir.h"
+
+namespace hw::emit {
+
+std::string EmitIr2Verilog(const hw::ir2::Graph& g);
+
+// Whether the emitter has a printer for every op of the op table (tested).
+bool Ir2EmitterCoversAllOps();
+
+}  // namespace hw::emit

@@ -1,0 +1,124 @@
+// IR v2: a dataflow graph of integer ops for token-streaming hardware (docs/architecture.md, "IR v2").
+//
+// A Graph is evaluated once per token. Tokens enter one per clock; token n belongs to stream n mod S (S =
+// Graph::streams, fixed round-robin slots). Ops read earlier nodes only (topological order). Besides pure
+// arithmetic there are ops with state that survives from token to token: per-stream state (state_read /
+// state_next), addressable memories (mem_read / mem_write; ROMs when never written) and pipeline registers
+// (reg). What every op means, how wide its result is and what it costs in time is declared once, in the op
+// table (op_table.h).
+//
+//   graph acc streams=4
+//   state total s16 init=0
+//   %0 = input x s8
+//   %1 = stream_id
+//   %2 = state_read total, %1
+//   %3 = add %2, %0
+//   state_next total, %1, %3
+//   output y, %3
+//
+// Token-level meaning (what the interpreter computes): all ops of a token are evaluated in order; reads see
+// the state and memory contents left by earlier tokens; the token's own writes are committed after it.
+// A bubble (a clock without a valid token) uses its stream slot but reads and writes nothing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hw::ir2 {
+
+enum class Op {
+  kInput,      // input port `symbol` of type `type`
+  kConst,      // the constant `value`
+  kAdd,        // sum of operands, each shifted left by `shift` and optionally negated (1 or more operands)
+  kMul,        // operand 0 * operand 1 (a real multiplier between two activations)
+  kRequant,    // clamp((a + add) >> shift, lo, hi), arithmetic shift
+  kMax,        // the larger of a and b
+  kCmpSel,     // (va, ia, vb, ib) -> results (value, index): (vb, ib) if vb > va else (va, ia)
+  kSelect,     // c != 0 ? a : b
+  kLut,        // table[a - offset]
+  kStreamId,   // the stream slot of the current token, 0 .. S-1
+  kStateRead,  // per-stream state `symbol` of the stream given by operand 0
+  kStateNext,  // state `symbol`[operand 0] <- operand 1 (if operand 2, when present, is nonzero)
+  kMemRead,    // memory `symbol` at address operand 0 (per-stream memories: operands stream, address)
+  kMemWrite,   // memory `symbol`[address] <- data (operands: [stream,] address, data [, enable])
+  kReg,        // operand 0, one clock later (a pipeline register; transparent at token level)
+  kOutput,     // output port `symbol` <- operand 0
+};
+
+struct Range {
+  int64_t lo = 0, hi = 0;
+  bool operator==(const Range&) const = default;
+};
+
+// A two's complement or unsigned integer type of 1 .. 64 bits.
+struct Type {
+  int width = 1;
+  bool is_signed = false;
+  int64_t min() const;
+  int64_t max() const;
+  bool operator==(const Type&) const = default;
+};
+// The narrowest type holding [lo, hi]: unsigned if lo >= 0.
+Type TypeOf(const Range& r);
+
+struct Use {
+  int node = -1;
+  int result = 0;  // which result of a multi-result node (cmpsel: 0 value, 1 index)
+  int shift = 0;   // add only
+  bool neg = false;  // add only
+  bool operator==(const Use&) const = default;
+};
+
+struct Node {
+  Op op = Op::kConst;
+  std::vector<Use> operands;
+  std::string symbol;          // port, state or memory name
+  Type type;                   // input: declared
+  int64_t value = 0;           // const
+  int64_t add = 0;             // requant
+  int shift = 0;               // requant
+  int64_t lo = 0, hi = 0;      // requant clamp
+  int64_t offset = 0;          // lut: index of table[0]
+  std::vector<int64_t> table;  // lut contents (model data)
+  std::string comment;         // printed above the node in dumps and Verilog
+
+  // Analysis results (RangeAnalysis / Schedule): one per result.
+  std::vector<Range> range;
+  int level = 0;  // combinational depth in the timing model's units
+  int stage = 0;  // clock (pipeline stage) in which the value is computed
+};
+
+struct StateDecl {
+  std::string name;
+  Type type;
+  int64_t init = 0;  // value of every stream's state after reset
+};
+
+struct MemDecl {
+  std::string name;
+  Type type;
+  int depth = 1;
+  bool per_stream = false;     // S separate copies, addressed by stream id (required if written)
+  std::vector<int64_t> init;   // contents after reset (a ROM if never written); empty = zeros
+};
+
+struct Graph {
+  std::string name;
+  int streams = 1;  // S
+  std::vector<StateDecl> states;
+  std::vector<MemDecl> memories;
+  std::vector<Node> nodes;
+
+  int Add(Node n) {
+    nodes.push_back(std::move(n));
+    return static_cast<int>(nodes.size()) - 1;
+  }
+  const StateDecl* FindState(const std::string& n) const;
+  const MemDecl* FindMemory(const std::string& n) const;
+  std::vector<int> Inputs() const;   // input nodes in order
+  std::vector<int> Outputs() const;  // output nodes in order
+  int latency = 0;                   // filled by scheduling: clocks from input ports to output ports
+};
+
+}  // namespace hw::ir2

@@ -1,0 +1,213 @@
+#include "ir2/op_table.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "common/diag.h"
+
+namespace hw::ir2 {
+
+namespace {
+
+const Range& R(const Graph& g, const Use& u) { return g.nodes[u.node].range[u.result]; }
+Range Hull(const Range& a, const Range& b) { return {std::min(a.lo, b.lo), std::max(a.hi, b.hi)}; }
+int64_t Sat(__int128 v) {
+  // Ranges beyond +-2^62 are clamped here and rejected by the verifier.
+  const __int128 lim = __int128{1} << 62;
+  return static_cast<int64_t>(std::clamp(v, -lim, lim));
+}
+int64_t Requant(const Node& n, int64_t a) { return std::clamp((a + n.add) >> n.shift, n.lo, n.hi); }
+int64_t Shifted(const Use& u, int64_t v) {
+  const int64_t s = v * (int64_t{1} << u.shift);
+  return u.neg ? -s : s;
+}
+int StateIndex(const Graph& g, const std::string& s) {
+  for (size_t i = 0; i < g.states.size(); ++i)
+    if (g.states[i].name == s) return static_cast<int>(i);
+  HW_CHECK(false, "unknown state " + s);
+  return -1;
+}
+int MemIndex(const Graph& g, const std::string& s) {
+  for (size_t i = 0; i < g.memories.size(); ++i)
+    if (g.memories[i].name == s) return static_cast<int>(i);
+  HW_CHECK(false, "unknown memory " + s);
+  return -1;
+}
+// Flat address of a memory access: per-stream memories take (stream, address) operands.
+int64_t FlatAddress(const MemDecl& m, const std::vector<int64_t>& v) {
+  return m.per_stream ? v[0] * m.depth + v[1] : v[0];
+}
+int PortIndex(const Graph& g, int node, Op op) {
+  int k = 0;
+  for (int i = 0; i < node; ++i) k += g.nodes[i].op == op;
+  return k;
+}
+
+Range NoRange(const Graph&, const Node&, int) { return {}; }
+
+const std::vector<OpInfo> kOps = {
+    {Op::kInput, "input", 0, 0, 1, SymbolKind::kPort, 0, false,
+     [](const Graph&, const Node& n, int) { return Range{n.type.min(), n.type.max()}; },
+     [](const EvalContext& c, const Node&, const std::vector<int64_t>&, int64_t* r) {
+       r[0] = (*c.inputs)[PortIndex(*c.graph, c.node, Op::kInput)];
+     }},
+    {Op::kConst, "const", 0, 0, 1, SymbolKind::kNone, 0, false,
+     [](const Graph&, const Node& n, int) { return Range{n.value, n.value}; },
+     [](const EvalContext&, const Node& n, const std::vector<int64_t>&, int64_t* r) { r[0] = n.value; }},
+    {Op::kAdd, "add", 1, -1, 1, SymbolKind::kNone, 1, false,
+     [](const Graph& g, const Node& n, int) {
+       __int128 lo = 0, hi = 0;
+       for (const Use& u : n.operands) {
+         const Range& x = R(g, u);
+         const __int128 a = static_cast<__int128>(x.lo) << u.shift, b = static_cast<__int128>(x.hi) << u.shift;
+         lo += u.neg ? -b : a;
+         hi += u.neg ? -a : b;
+       }
+       return Range{Sat(lo), Sat(hi)};
+     },
+     [](const EvalContext&, const Node& n, const std::vector<int64_t>& v, int64_t* r) {
+       int64_t s = 0;
+       for (size_t i = 0; i < v.size(); ++i) s += Shifted(n.operands[i], v[i]);
+       r[0] = s;
+     }},
+    {Op::kMul, "mul", 2, 2, 1, SymbolKind::kNone, 2, false,
+     [](const Graph& g, const Node& n, int) {
+       const Range &a = R(g, n.operands[0]), &b = R(g, n.operands[1]);
+       const __int128 p[4] = {__int128{a.lo} * b.lo, __int128{a.lo} * b.hi, __int128{a.hi} * b.lo, __int128{a.hi} * b.hi};
+       return Range{Sat(*std::min_element(p, p + 4)), Sat(*std::max_element(p, p + 4))};
+     },
+     [](const EvalContext&, const Node&, const std::vector<int64_t>& v, int64_t* r) { r[0] = v[0] * v[1]; }},
+    {Op::kRequant, "requant", 1, 1, 1, SymbolKind::kNone, 1, false,
+     [](const Graph& g, const Node& n, int) {
+       const Range& a = R(g, n.operands[0]);
+       return Range{Requant(n, a.lo), Requant(n, a.hi)};
+     },
+     [](const EvalContext&, const Node& n, const std::vector<int64_t>& v, int64_t* r) { r[0] = Requant(n, v[0]); }},
+    {Op::kMax, "max", 2, 2, 1, SymbolKind::kNone, 1, false,
+     [](const Graph& g, const Node& n, int) {
+       const Range &a = R(g, n.operands[0]), &b = R(g, n.operands[1]);
+       return Range{std::max(a.lo, b.lo), std::max(a.hi, b.hi)};
+     },
+     [](const EvalContext&, const Node&, const std::vector<int64_t>& v, int64_t* r) { r[0] = std::max(v[0], v[1]); }},
+    {Op::kCmpSel, "cmpsel", 4, 4, 2, SymbolKind::kNone, 1, false,
+     [](const Graph& g, const Node& n, int res) {
+       if (res == 0) {
+         const Range &a = R(g, n.operands[0]), &b = R(g, n.operands[2]);
+         return Range{std::max(a.lo, b.lo), std::max(a.hi, b.hi)};
+       }
+       return Hull(R(g, n.operands[1]), R(g, n.operands[3]));
+     },
+     [](const EvalContext&, const Node&, const std::vector<int64_t>& v, int64_t* r) {
+       const bool b = v[2] > v[0];
+       r[0] = b ? v[2] : v[0];
+       r[1] = b ? v[3] : v[1];
+     }},
+    {Op::kSelect, "select", 3, 3, 1, SymbolKind::kNone, 1, false,
+     [](const Graph& g, const Node& n, int) { return Hull(R(g, n.operands[1]), R(g, n.operands[2])); },
+     [](const EvalContext&, const Node&, const std::vector<int64_t>& v, int64_t* r) { r[0] = v[0] != 0 ? v[1] : v[2]; }},
+    {Op::kLut, "lut", 1, 1, 1, SymbolKind::kNone, 1, false,
+     [](const Graph&, const Node& n, int) {
+       return Range{*std::min_element(n.table.begin(), n.table.end()), *std::max_element(n.table.begin(), n.table.end())};
+     },
+     [](const EvalContext&, const Node& n, const std::vector<int64_t>& v, int64_t* r) { r[0] = n.table.at(v[0] - n.offset); }},
+    {Op::kStreamId, "stream_id", 0, 0, 1, SymbolKind::kNone, 0, false,
+     [](const Graph& g, const Node&, int) { return Range{0, g.streams - 1}; },
+     [](const EvalContext& c, const Node&, const std::vector<int64_t>&, int64_t* r) { r[0] = c.stream; }},
+    {Op::kStateRead, "state_read", 1, 1, 1, SymbolKind::kState, 1, false,
+     [](const Graph& g, const Node& n, int) {
+       const StateDecl* s = g.FindState(n.symbol);
+       return Range{s->type.min(), s->type.max()};
+     },
+     [](const EvalContext& c, const Node& n, const std::vector<int64_t>& v, int64_t* r) {
+       r[0] = (*c.states)[StateIndex(*c.graph, n.symbol)][v[0]];
+     }},
+    {Op::kStateNext, "state_next", 2, 3, 0, SymbolKind::kState, 0, true, NoRange,
+     [](const EvalContext& c, const Node& n, const std::vector<int64_t>& v, int64_t*) {
+       if (v.size() == 3 && v[2] == 0) return;
+       c.writes->push_back({true, StateIndex(*c.graph, n.symbol), v[0], v[1]});
+     }},
+    {Op::kMemRead, "mem_read", 1, 2, 1, SymbolKind::kMemory, 1, false,
+     [](const Graph& g, const Node& n, int) {
+       const MemDecl* m = g.FindMemory(n.symbol);
+       if (!m->init.empty() && m->per_stream == false) {
+         bool written = false;
+         for (const Node& o : g.nodes) written |= o.op == Op::kMemWrite && o.symbol == n.symbol;
+         if (!written) return Range{*std::min_element(m->init.begin(), m->init.end()), *std::max_element(m->init.begin(), m->init.end())};
+       }
+       return Range{m->type.min(), m->type.max()};
+     },
+     [](const EvalContext& c, const Node& n, const std::vector<int64_t>& v, int64_t* r) {
+       const int mi = MemIndex(*c.graph, n.symbol);
+       r[0] = (*c.memories)[mi].at(FlatAddress(c.graph->memories[mi], v));
+     }},
+    {Op::kMemWrite, "mem_write", 2, 4, 0, SymbolKind::kMemory, 0, true, NoRange,
+     [](const EvalContext& c, const Node& n, const std::vector<int64_t>& v, int64_t*) {
+       const int mi = MemIndex(*c.graph, n.symbol);
+       const MemDecl& m = c.graph->memories[mi];
+       const size_t addr_ops = m.per_stream ? 2 : 1;
+       if (v.size() == addr_ops + 2 && v.back() == 0) return;
+       c.writes->push_back({false, mi, FlatAddress(m, v), v[addr_ops]});
+     }},
+    {Op::kReg, "reg", 1, 1, 1, SymbolKind::kNone, 0, false,
+     [](const Graph& g, const Node& n, int) { return R(g, n.operands[0]); },
+     [](const EvalContext&, const Node&, const std::vector<int64_t>& v, int64_t* r) { r[0] = v[0]; }},
+    {Op::kOutput, "output", 1, 1, 0, SymbolKind::kPort, 0, true, NoRange,
+     [](const EvalContext& c, const Node&, const std::vector<int64_t>& v, int64_t*) {
+       (*c.outputs)[PortIndex(*c.graph, c.node, Op::kOutput)] = v[0];
+     }},
+};
+
+}  // namespace
+
+const std::vector<OpInfo>& AllOps() { return kOps; }
+
+const OpInfo& Info(Op op) {
+  const OpInfo& i = kOps[static_cast<size_t>(op)];
+  HW_CHECK(i.op == op, "op table out of order");
+  return i;
+}
+
+const OpInfo* FindOp(const std::string& name) {
+  for (const OpInfo& i : kOps)
+    if (name == i.name) return &i;
+  return nullptr;
+}
+
+int64_t Type::min() const { return is_signed ? -(int64_t{1} << (width - 1)) : 0; }
+int64_t Type::max() const {
+  if (width >= 64) return std::numeric_limits<int64_t>::max();
+  return is_signed ? (int64_t{1} << (width - 1)) - 1 : (int64_t{1} << width) - 1;
+}
+
+Type TypeOf(const Range& r) {
+  Type t;
+  t.is_signed = r.lo < 0;
+  t.width = 1;
+  while (t.width < 64 && (r.lo < t.min() || r.hi > t.max())) ++t.width;
+  return t;
+}
+
+const StateDecl* Graph::FindState(const std::string& n) const {
+  for (const StateDecl& s : states)
+    if (s.name == n) return &s;
+  return nullptr;
+}
+const MemDecl* Graph::FindMemory(const std::string& n) const {
+  for (const MemDecl& m : memories)
+    if (m.name == n) return &m;
+  return nullptr;
+}
+std::vector<int> Graph::Inputs() const {
+  std::vector<int> v;
+  for (size_t i = 0; i < nodes.size(); ++i)
+    if (nodes[i].op == Op::kInput) v.push_back(static_cast<int>(i));
+  return v;
+}
+std::vector<int> Graph::Outputs() const {
+  std::vector<int> v;
+  for (size_t i = 0; i < nodes.size(); ++i)
+    if (nodes[i].op == Op::kOutput) v.push_back(static_cast<int>(i));
+  return v;
+}
+
+}  // namespace hw::ir2

@@ -1,0 +1,58 @@
+// The op table of IR v2: everything generic code needs to know about an op, declared once per op in
+// op_table.cpp — its text name, operand and result counts, which kind of symbol it names, its cost in the
+// timing model, whether it has a side effect, its range rule and its meaning (the interpreter calls it).
+// The Verilog emitter keeps its printer per op in emit/ir2_verilog.cpp (a test checks it covers every op).
+//
+// Adding an op: add it to `Op` (ir.h), give it a row in op_table.cpp (and a parser/printer case in text.cpp
+// if it has attributes beyond operands and a symbol), a printer in the emitter, and a test.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ir2/ir.h"
+
+namespace hw::ir2 {
+
+enum class SymbolKind { kNone, kPort, kState, kMemory };
+
+// What the interpreter gives an op when it evaluates it for one token.
+struct EvalContext {
+  const Graph* graph = nullptr;
+  int stream = 0;
+  const std::vector<int64_t>* inputs = nullptr;     // by input-node order
+  std::vector<std::vector<int64_t>>* states = nullptr;    // [state][stream]
+  std::vector<std::vector<int64_t>>* memories = nullptr;  // [memory][stream * depth + address]
+  struct Write {
+    bool is_state;
+    int index;      // state or memory index
+    int64_t slot;   // stream (state) or flat address (memory)
+    int64_t value;
+  };
+  std::vector<Write>* writes = nullptr;             // committed after the token
+  std::vector<int64_t>* outputs = nullptr;          // by output-node order
+  int node = 0;
+};
+
+struct OpInfo {
+  Op op;
+  const char* name;
+  int min_operands;
+  int max_operands;  // -1: no limit
+  int results;       // 0, 1 or 2
+  SymbolKind symbol;
+  int cost;          // timing model: adder levels this op adds (0: wiring or a port)
+  bool side_effect;  // state_next, mem_write, output: kept even without readers
+  // Range of result `r` from the operands' ranges (already computed).
+  Range (*range)(const Graph& g, const Node& n, int r);
+  // Token-level meaning: operand values in, results out.
+  void (*eval)(const EvalContext& c, const Node& n, const std::vector<int64_t>& operands, int64_t* results);
+};
+
+const OpInfo& Info(Op op);
+// nullptr if `name` is not an op.
+const OpInfo* FindOp(const std::string& name);
+const std::vector<OpInfo>& AllOps();
+
+}  // namespace hw::ir2

@@ -1,0 +1,205 @@
+#include "passes/ir2_passes.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+#include "common/diag.h"
+#include "common/file_util.h"
+#include "ir2/op_table.h"
+#include "ir2/text.h"
+
+namespace hw::passes::ir2 {
+
+using hw::ir2::Graph;
+using hw::ir2::Info;
+using hw::ir2::Node;
+using hw::ir2::Op;
+using hw::ir2::Range;
+using hw::ir2::Use;
+using hw::ir2::VerifyLevel;
+
+namespace {
+
+class RangeAnalysis : public Pass {
+ public:
+  std::string name() const override { return "range-analysis"; }
+  VerifyLevel level() const override { return VerifyLevel::kRanges; }
+  bool Run(Graph& g) override {
+    bool changed = false;
+    for (Node& n : g.nodes) {
+      std::vector<Range> r(Info(n.op).results);
+      for (int i = 0; i < static_cast<int>(r.size()); ++i) r[i] = Info(n.op).range(g, n, i);
+      changed |= r != n.range;
+      n.range = std::move(r);
+    }
+    return changed;
+  }
+};
+
+// Levels and stages (docs/architecture.md, "IR v2: timing"): a stage holds at most K levels; an op whose cost
+// exceeds K occupies a stage alone. Ports, constants and the stream id are in stage 0; outputs leave through a
+// register (stage = operands' stage + 1); writes happen in the stage of their operands.
+class Schedule : public Pass {
+ public:
+  explicit Schedule(int k) : k_(k) {}
+  std::string name() const override { return "schedule"; }
+  VerifyLevel level() const override { return VerifyLevel::kRanges; }
+  bool Run(Graph& g) override {
+    bool changed = false;
+    auto avail = [&](const Node& p) { return p.op == Op::kReg ? std::max(0, (p.stage - 1) * k_) : p.level; };
+    int latency = 0;
+    for (Node& n : g.nodes) {
+      const int cost = Info(n.op).cost;
+      int level = 0, stage = 0, max_stage = 0;
+      for (const Use& u : n.operands) {
+        const Node& p = g.nodes[u.node];
+        if (p.op == Op::kConst) continue;
+        level = std::max(level, avail(p));
+        max_stage = std::max(max_stage, p.stage);
+      }
+      if (n.op == Op::kReg) {
+        stage = max_stage + 1;
+        level = (stage - 1) * k_;
+      } else if (n.op == Op::kOutput) {
+        stage = max_stage + 1;
+        latency = std::max(latency, stage);
+      } else if (cost == 0) {
+        stage = max_stage;
+      } else {
+        level += cost;
+        stage = std::max(max_stage, (level + k_ - 1) / k_);
+      }
+      changed |= n.level != level || n.stage != stage;
+      n.level = level;
+      n.stage = stage;
+    }
+    // A write lands no earlier than the stage where the same state or memory is read, so that a token never
+    // reads its own write (docs/architecture.md, "IR v2: timing").
+    for (Node& n : g.nodes) {
+      if (n.op != Op::kStateNext && n.op != Op::kMemWrite) continue;
+      int stage = n.stage;
+      for (const Node& r : g.nodes)
+        if ((r.op == Op::kStateRead || r.op == Op::kMemRead) && r.symbol == n.symbol) stage = std::max(stage, r.stage);
+      changed |= stage != n.stage;
+      n.stage = stage;
+    }
+    // Every output leaves in the same clock: the last one's.
+    for (Node& n : g.nodes)
+      if (n.op == Op::kOutput && n.stage != latency) {
+        n.stage = latency;
+        changed = true;
+      }
+    changed |= g.latency != latency;
+    g.latency = latency;
+    return changed;
+  }
+
+ private:
+  int k_;
+};
+
+class MaterializeRegisters : public Pass {
+ public:
+  std::string name() const override { return "materialize-registers"; }
+  VerifyLevel level() const override { return VerifyLevel::kScheduled; }
+  bool Run(Graph& g) override {
+    std::vector<Node> out;
+    std::vector<int> map(g.nodes.size(), -1);
+    std::map<std::pair<int, int>, std::vector<int>> chains;  // (new node, result) -> reg ids by depth-1
+    bool changed = false;
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      Node n = g.nodes[i];
+      const int want = n.op == Op::kReg ? n.stage - 1 : n.stage;
+      for (Use& u : n.operands) {
+        u.node = map[u.node];
+        const Node& p = out[u.node];
+        if (p.op == Op::kConst) continue;
+        const int depth = want - p.stage;
+        HW_CHECK(depth >= 0, fmt::format("materialize-registers: %{} reads a value from a later stage", i));
+        if (depth == 0) continue;
+        std::vector<int>& chain = chains[{u.node, u.result}];
+        while (static_cast<int>(chain.size()) < depth) {
+          Node r;
+          r.op = Op::kReg;
+          const int src = chain.empty() ? u.node : chain.back();
+          r.operands = {Use{src, chain.empty() ? u.result : 0}};
+          r.range = {out[u.node].range[u.result]};
+          r.stage = out[u.node].stage + static_cast<int>(chain.size()) + 1;
+          r.level = 0;
+          out.push_back(std::move(r));
+          chain.push_back(static_cast<int>(out.size()) - 1);
+          changed = true;
+        }
+        u.node = chain[depth - 1];
+        u.result = 0;
+      }
+      out.push_back(std::move(n));
+      map[i] = static_cast<int>(out.size()) - 1;
+    }
+    g.nodes = std::move(out);
+    return changed;
+  }
+};
+
+void ThrowIfInvalid(const Graph& g, VerifyLevel level, const std::string& when, bool user_error) {
+  const std::vector<std::string> errs = hw::ir2::Verify(g, level);
+  if (errs.empty()) return;
+  if (user_error) {
+    std::vector<std::string> msgs;
+    for (const std::string& e : errs) msgs.push_back(fmt::format("[E-IR-VERIFY] graph '{}': {}", g.name, e));
+    throw Error(msgs);
+  }
+  throw InternalError(fmt::format("IR verifier after {}: {}", when, errs.front()));
+}
+
+}  // namespace
+
+std::vector<std::string> DefaultPipeline() { return {"range-analysis", "schedule", "materialize-registers"}; }
+std::vector<std::string> RegisteredPasses() { return DefaultPipeline(); }
+
+std::unique_ptr<Pass> MakePass(const std::string& name, const PassOptions& o) {
+  if (name == "range-analysis") return std::make_unique<RangeAnalysis>();
+  if (name == "schedule") return std::make_unique<Schedule>(o.adders_per_stage);
+  if (name == "materialize-registers") return std::make_unique<MaterializeRegisters>();
+  std::string known;
+  for (const std::string& n : RegisteredPasses()) known += (known.empty() ? "" : ", ") + n;
+  throw Error(std::vector<std::string>{fmt::format("[E-IR-PASS] unknown pass '{}' (known: {})", name, known)});
+}
+
+PassManager::PassManager(std::vector<std::string> pipeline, PassOptions options, std::string dump_dir,
+                         std::vector<std::string> dump_after)
+    : dump_dir_(std::move(dump_dir)), dump_after_(std::move(dump_after)) {
+  for (const std::string& p : pipeline) passes_.push_back(MakePass(p, options));
+  for (const std::string& d : dump_after_) MakePass(d, options);  // unknown names are errors here too
+}
+
+void PassManager::Run(Graph& g) {
+  ThrowIfInvalid(g, VerifyLevel::kStructure, "parsing", /*user_error=*/true);
+  int step = 0;
+  auto dump = [&](const std::string& tag) {
+    if (dump_dir_.empty()) return;
+    if (tag != "input" && !dump_after_.empty() && std::find(dump_after_.begin(), dump_after_.end(), tag) == dump_after_.end()) return;
+    std::filesystem::create_directories(dump_dir_);
+    WriteFileOrThrow(fmt::format("{}/{:02d}-{}.ir", dump_dir_, step, tag), hw::ir2::Dump(g, true));
+  };
+  dump("input");
+  for (const auto& p : passes_) {
+    ++step;
+    const std::string before = hw::ir2::Dump(g, true);
+    const bool changed = p->Run(g);
+    records_.push_back({p->name(), changed});
+    // Timing and range problems in user-written IR (a loop longer than the stream count, a write that does
+    // not fit) are the user's; structural breakage is the pass's.
+    const std::vector<std::string> errs = hw::ir2::Verify(g, hw::ir2::VerifyLevel::kStructure);
+    if (!errs.empty()) throw InternalError(fmt::format("IR verifier after {}: {}", p->name(), errs.front()));
+    ThrowIfInvalid(g, p->level(), p->name(), /*user_error=*/true);
+    if (!changed && hw::ir2::Dump(g, true) != before)
+      throw InternalError(fmt::format("pass {} reported no change but changed the graph", p->name()));
+    dump(p->name());
+  }
+}
+
+}  // namespace hw::passes::ir2

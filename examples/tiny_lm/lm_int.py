@@ -186,6 +186,9 @@ def generate(lm, prompt_ids, n_tokens, seed=None, stream=0):
     """Prompt tokens, then up to n_tokens chosen tokens (fewer if the context fills)."""
     ids = list(prompt_ids)
     state = None if seed is None else seed_state(seed, stream)
+    if state is not None:  # the generator advances once per step, prefill included (docs/semantics.md)
+        for _ in range(len(ids) - 1):
+            state = xorshift32(state)
     out = []
     while len(out) < n_tokens and len(ids) <= lm["context"]:
         logits = logits_of(lm, np.array([ids]))[0, -1]

@@ -215,8 +215,11 @@ std::vector<Generation> Generate(const LmModel& m, const std::vector<std::vector
       const int token = fed[i] < prompts[i].size() ? prompts[i][fed[i]] : next[i];
       ++fed[i];
       const std::vector<int64_t>& logits = streams[i].Step(token);
-      if (fed[i] < prompts[i].size()) continue;  // prefill: the output is not used
-      next[i] = ChooseToken(m.sample(), logits, seed ? &state[i] : nullptr);
+      // Every step chooses a token (so the random state advances once per step, as in the chip, which cannot
+      // tell a prompt's last token from the others); during prefill the choice is discarded.
+      const int chosen = ChooseToken(m.sample(), logits, seed ? &state[i] : nullptr);
+      if (fed[i] < prompts[i].size()) continue;
+      next[i] = chosen;
       out[i].generated.push_back(next[i]);
       if (streams[i].full()) out[i].context_full = true;
     }

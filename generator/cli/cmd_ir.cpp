@@ -27,7 +27,7 @@ void AddIr(CLI::App& app, Registry& r) {
   auto f = std::make_shared<Flags>();
   CLI::App* sub = app.add_subcommand("ir", "Lower a graph written in IR v2 text (docs/architecture.md), emit Verilog, co-simulate");
   sub->add_option("file", f->file, "IR text file")->required();
-  sub->add_option("--adders-per-stage", f->k, "K: the most adder levels between two registers")->check(CLI::Range(1, 64));
+  sub->add_option("-K,--adders-per-stage", f->k, "K: the most adder levels between two registers")->check(CLI::Range(1, 64));
   sub->add_option("--passes", f->pipeline, "comma-separated pass pipeline (default: range-analysis,schedule,materialize-registers)");
   sub->add_option("--dump-dir", f->dump_dir, "write the IR after each pass to DIR/NN-<pass>.ir");
   sub->add_option("--dump-after", f->dump_after, "only dump after these passes");

@@ -89,6 +89,10 @@ class Printer {
     const int k = w - t.width;
     return k == 1 ? fmt::format("{{{}, {}}}", fill, n) : fmt::format("{{{{{}{{{}}}}}, {}}}", k, fill, n);
   }
+  // A shift amount: a constant prints as a plain number.
+  std::string Amount(const Use& u) const {
+    return g_.nodes[u.node].op == Op::kConst ? std::to_string(g_.nodes[u.node].value) : Name(u);
+  }
   std::string ValidAt(int stage) const { return stage == 0 ? "in_valid" : fmt::format("v{}", stage); }
 
   std::string Slot() {
@@ -171,8 +175,10 @@ class Printer {
   int ReadWidth(const Node& n, const Use& u) const {
     const int w = Width(u);
     switch (n.op) {
-      case Op::kAdd: case Op::kMul: case Op::kSelect:
+      case Op::kAdd: case Op::kMul: case Op::kSelect: case Op::kAnd: case Op::kXor:
         return std::min(w, TypeOf(n.range[0]).width);
+      case Op::kShl:
+        return &u == &n.operands[0] ? std::min(w, TypeOf(n.range[0]).width) : w;
       case Op::kLut: return std::min(w, TypeOf(Range{0, std::max<int64_t>(1, static_cast<int64_t>(n.table.size()) - 1)}).width);
       case Op::kMemRead: case Op::kMemWrite: case Op::kStateNext: case Op::kStateRead: return w;  // conservative
       default: return w;
@@ -286,6 +292,36 @@ class Printer {
         return s + Decl(i, 0, fmt::format("  reg {}r{};\n", Vec(w), i)) +
                fmt::format("  always @(posedge clk) begin\n    if (ce) r{} <= {};\n  end\n", i, Ext(n.operands[0], w));
       case Op::kOutput: return s + fmt::format("  assign {} = {};\n", n.symbol, Name(n.operands[0]));
+      case Op::kCmp: {
+        static const char* kVerilog[] = {"<", "<=", "==", "!=", ">", ">="};
+        const Use &a = n.operands[0], &b = n.operands[1];
+        const int cw = std::max(Width(a), Width(b)) + 1;
+        return s + Decl(i, 0, fmt::format("  wire {} = $signed({}) {} $signed({});\n", nm, Ext(a, cw), kVerilog[n.pred], Ext(b, cw)));
+      }
+      case Op::kShl:
+        return s + Decl(i, 0, fmt::format("  wire {}{} = {} << {};\n", Vec(w), nm, Ext(n.operands[0], w), Amount(n.operands[1])));
+      case Op::kShr: {
+        // Arithmetic shift in a width that holds the operand (plus a zero sign bit if it is unsigned).
+        const Type t = TypeOfUse(n.operands[0]);
+        const int aw = std::max(t.width + (t.is_signed ? 0 : 1), w);
+        const std::string full = fmt::format("  wire {}{}_full = $signed({}) >>> {};\n", Vec(aw), nm, Ext(n.operands[0], aw), Amount(n.operands[1]));
+        if (aw == w) return s + full + Decl(i, 0, fmt::format("  wire {}{} = {}_full;\n", Vec(w), nm, nm));
+        s += fmt::format("  // The shifted value fits in {} bits: the bits above are copies of its sign.\n"
+                         "  /* verilator lint_off UNUSEDSIGNAL */\n{}  /* verilator lint_on UNUSEDSIGNAL */\n", w, full);
+        return s + Decl(i, 0, fmt::format("  wire {}{} = {}_full{};\n", Vec(w), nm, nm, w == 1 ? "[0]" : fmt::format("[{}:0]", w - 1)));
+      }
+      case Op::kBitlen: {
+        // A priority encoder: the position of the highest 1 bit, plus one.
+        const int aw = Width(n.operands[0]);
+        const std::string a = Name(n.operands[0]);
+        std::string e = Lit(w, 0);
+        for (int k = 0; k < aw; ++k) e = fmt::format("{}[{}] ? {} : {}", a, k, Lit(w, k + 1), k == 0 ? e : "(" + e + ")");
+        // built innermost-first, so the highest bit is tested first
+        return s + Decl(i, 0, fmt::format("  wire {}{} = {};\n", Vec(w), nm, e));
+      }
+      case Op::kAnd: case Op::kXor:
+        return s + Decl(i, 0, fmt::format("  wire {}{} = {} {} {};\n", Vec(w), nm, Ext(n.operands[0], w), n.op == Op::kAnd ? "&" : "^",
+                                          Ext(n.operands[1], w)));
     }
     return s;
   }
@@ -302,6 +338,7 @@ class Printer {
     if (n.op == Op::kConst) s += fmt::format(" {}", n.value);
     if (n.op == Op::kInput) s += fmt::format(" {}", hw::ir2::ToString(n.type));
     if (n.op == Op::kLut) s += fmt::format(" offset={} ({} entries)", n.offset, n.table.size());
+    if (n.op == Op::kCmp) s += fmt::format(" pred={}", hw::ir2::kPredicates[n.pred]);
     if (!n.range.empty()) s += fmt::format("   [{}, {}] {}, stage {}", n.range[0].lo, n.range[0].hi, hw::ir2::ToString(TypeOf(n.range[0])), n.stage);
     else s += fmt::format("   stage {}", n.stage);
     return s;

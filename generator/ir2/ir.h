@@ -43,8 +43,16 @@ enum class Op {
   kMemRead,    // memory `symbol` at address operand 0 (per-stream memories: operands stream, address)
   kMemWrite,   // memory `symbol`[address] <- data (operands: [stream,] address, data [, enable])
   kReg,        // operand 0, one clock later (a pipeline register; transparent at token level)
+  kCmp,        // 1 if (a PRED b) else 0, PRED one of lt le eq ne gt ge
+  kShl,        // a * 2^b (b >= 0, a variable shift)
+  kShr,        // floor(a / 2^b) (b >= 0; arithmetic)
+  kBitlen,     // number of bits of a >= 0 (0 for 0): a lies in [2^(r-1), 2^r)
+  kAnd,        // bitwise and of two non-negative values
+  kXor,        // bitwise exclusive or of two non-negative values
   kOutput,     // output port `symbol` <- operand 0
 };
+
+inline constexpr const char* kPredicates[] = {"lt", "le", "eq", "ne", "gt", "ge"};
 
 struct Range {
   int64_t lo = 0, hi = 0;
@@ -80,6 +88,7 @@ struct Node {
   int shift = 0;               // requant
   int64_t lo = 0, hi = 0;      // requant clamp
   int64_t offset = 0;          // lut: index of table[0]
+  int pred = 0;                // cmp: index into kPredicates
   std::vector<int64_t> table;  // lut contents (model data)
   std::string comment;         // printed above the node in dumps and Verilog
 

@@ -16,6 +16,18 @@ int64_t Sat(__int128 v) {
   const __int128 lim = __int128{1} << 62;
   return static_cast<int64_t>(std::clamp(v, -lim, lim));
 }
+int BitLen(int64_t v) { return v <= 0 ? 0 : 64 - __builtin_clzll(static_cast<uint64_t>(v)); }
+int64_t ShrValue(int64_t a, int64_t b) { return b >= 63 ? (a < 0 ? -1 : 0) : a >> b; }
+bool Compare(int pred, int64_t a, int64_t b) {
+  switch (pred) {
+    case 0: return a < b;
+    case 1: return a <= b;
+    case 2: return a == b;
+    case 3: return a != b;
+    case 4: return a > b;
+    default: return a >= b;
+  }
+}
 int64_t Requant(const Node& n, int64_t a) { return std::clamp((a + n.add) >> n.shift, n.lo, n.hi); }
 int64_t Shifted(const Use& u, int64_t v) {
   const int64_t s = v * (int64_t{1} << u.shift);
@@ -151,6 +163,39 @@ const std::vector<OpInfo> kOps = {
     {Op::kReg, "reg", 1, 1, 1, SymbolKind::kNone, 0, false,
      [](const Graph& g, const Node& n, int) { return R(g, n.operands[0]); },
      [](const EvalContext&, const Node&, const std::vector<int64_t>& v, int64_t* r) { r[0] = v[0]; }},
+    {Op::kCmp, "cmp", 2, 2, 1, SymbolKind::kNone, 1, false,
+     [](const Graph&, const Node&, int) { return Range{0, 1}; },
+     [](const EvalContext&, const Node& n, const std::vector<int64_t>& v, int64_t* r) { r[0] = Compare(n.pred, v[0], v[1]); }},
+    {Op::kShl, "shl", 2, 2, 1, SymbolKind::kNone, 1, false,
+     [](const Graph& g, const Node& n, int) {
+       const Range &a = R(g, n.operands[0]), &b = R(g, n.operands[1]);
+       const int64_t bl = std::clamp<int64_t>(b.lo, 0, 62), bh = std::clamp<int64_t>(b.hi, 0, 62);
+       const __int128 c[4] = {__int128{a.lo} << bl, __int128{a.lo} << bh, __int128{a.hi} << bl, __int128{a.hi} << bh};
+       return Range{Sat(*std::min_element(c, c + 4)), Sat(*std::max_element(c, c + 4))};
+     },
+     [](const EvalContext&, const Node&, const std::vector<int64_t>& v, int64_t* r) { r[0] = v[0] * (int64_t{1} << v[1]); }},
+    {Op::kShr, "shr", 2, 2, 1, SymbolKind::kNone, 1, false,
+     [](const Graph& g, const Node& n, int) {
+       const Range &a = R(g, n.operands[0]), &b = R(g, n.operands[1]);
+       const int64_t bl = std::max<int64_t>(b.lo, 0), bh = std::max<int64_t>(b.hi, 0);
+       return Range{std::min(ShrValue(a.lo, bl), ShrValue(a.lo, bh)), std::max(ShrValue(a.hi, bl), ShrValue(a.hi, bh))};
+     },
+     [](const EvalContext&, const Node&, const std::vector<int64_t>& v, int64_t* r) { r[0] = ShrValue(v[0], v[1]); }},
+    {Op::kBitlen, "bitlen", 1, 1, 1, SymbolKind::kNone, 1, false,
+     [](const Graph& g, const Node& n, int) {
+       const Range& a = R(g, n.operands[0]);
+       return Range{BitLen(a.lo), BitLen(a.hi)};
+     },
+     [](const EvalContext&, const Node&, const std::vector<int64_t>& v, int64_t* r) { r[0] = BitLen(v[0]); }},
+    {Op::kAnd, "and", 2, 2, 1, SymbolKind::kNone, 1, false,
+     [](const Graph& g, const Node& n, int) { return Range{0, std::min(R(g, n.operands[0]).hi, R(g, n.operands[1]).hi)}; },
+     [](const EvalContext&, const Node&, const std::vector<int64_t>& v, int64_t* r) { r[0] = v[0] & v[1]; }},
+    {Op::kXor, "xor", 2, 2, 1, SymbolKind::kNone, 1, false,
+     [](const Graph& g, const Node& n, int) {
+       const int b = BitLen(std::max(R(g, n.operands[0]).hi, R(g, n.operands[1]).hi));
+       return Range{0, b >= 63 ? (int64_t{1} << 62) : (int64_t{1} << b) - 1};
+     },
+     [](const EvalContext&, const Node&, const std::vector<int64_t>& v, int64_t* r) { r[0] = v[0] ^ v[1]; }},
     {Op::kOutput, "output", 1, 1, 0, SymbolKind::kPort, 0, true, NoRange,
      [](const EvalContext& c, const Node&, const std::vector<int64_t>& v, int64_t*) {
        (*c.outputs)[PortIndex(*c.graph, c.node, Op::kOutput)] = v[0];

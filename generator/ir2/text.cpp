@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <sstream>
 
@@ -56,6 +57,7 @@ std::string Dump(const Graph& g, bool annotate) {
       case Op::kConst: line += fmt::format(" {}", n.value); break;
       case Op::kRequant: line += fmt::format(" add={} shift={} clamp=[{}, {}]", n.add, n.shift, n.lo, n.hi); break;
       case Op::kLut: line += fmt::format(" offset={} table={}", n.offset, List(n.table)); break;
+      case Op::kCmp: line += fmt::format(" pred={}", kPredicates[n.pred]); break;
       default: break;
     }
     if (annotate && !n.range.empty()) {
@@ -257,6 +259,14 @@ Graph Parse(const std::string& text, const std::string& source) {
         n.hi = c.Int();
         c.Expect("]");
         break;
+      case Op::kCmp: {
+        c.Expect("pred=");
+        const std::string p = c.Word();
+        const auto* it = std::find(std::begin(kPredicates), std::end(kPredicates), p);
+        if (it == std::end(kPredicates)) c.Fail("unknown predicate '" + p + "' (lt le eq ne gt ge)");
+        n.pred = static_cast<int>(it - std::begin(kPredicates));
+        break;
+      }
       case Op::kLut:
         n.offset = c.Attr("offset");
         c.Expect("table=");

@@ -128,6 +128,7 @@ std::vector<std::string> Verify(const Graph& g, VerifyLevel level) {
     }
     if (n.op == Op::kRequant && (n.shift < 0 || n.shift > 62 || n.lo > n.hi)) err(i, "requant needs 0 <= shift <= 62 and lo <= hi");
     if (n.op == Op::kLut && n.table.empty()) err(i, "empty table");
+    if (n.op == Op::kCmp && (n.pred < 0 || n.pred > 5)) err(i, "unknown predicate");
     if (n.op == Op::kConst && (n.value <= -kLimit || n.value >= kLimit)) err(i, "constant beyond +-2^62");
   }
   if (!errs.empty() || level == VerifyLevel::kStructure) return errs;
@@ -142,6 +143,11 @@ std::vector<std::string> Verify(const Graph& g, VerifyLevel level) {
     for (const Range& r : n.range)
       if (r.lo > r.hi || r.lo <= -kLimit || r.hi >= kLimit) err(i, fmt::format("range [{}, {}] is empty or beyond +-2^62", r.lo, r.hi));
     auto rng = [&](int j) { return g.nodes[n.operands[j].node].range[n.operands[j].result]; };
+    if (n.op == Op::kShl && (rng(1).lo < 0 || rng(1).hi > 62)) err(i, fmt::format("shift amount range [{}, {}] outside 0 .. 62", rng(1).lo, rng(1).hi));
+    if (n.op == Op::kShr && rng(1).lo < 0) err(i, fmt::format("shift amount range [{}, {}] includes negative amounts", rng(1).lo, rng(1).hi));
+    if ((n.op == Op::kBitlen || n.op == Op::kAnd || n.op == Op::kXor))
+      for (size_t j = 0; j < n.operands.size(); ++j)
+        if (rng(static_cast<int>(j)).lo < 0) err(i, fmt::format("operand {} may be negative ([{}, {}]); this op takes non-negative values", j, rng(static_cast<int>(j)).lo, rng(static_cast<int>(j)).hi));
     if (n.op == Op::kLut) {
       const Range a = rng(0);
       if (a.lo - n.offset < 0 || a.hi - n.offset >= static_cast<int64_t>(n.table.size()))

@@ -85,6 +85,10 @@ const std::vector<OpInfo> kOps = {
     {Op::kMul, "mul", 2, 2, 1, SymbolKind::kNone, 2, false,
      [](const Graph& g, const Node& n, int) {
        const Range &a = R(g, n.operands[0]), &b = R(g, n.operands[1]);
+       if (n.operands[0] == n.operands[1]) {  // a square is never negative
+         const __int128 l = __int128{a.lo} * a.lo, h = __int128{a.hi} * a.hi;
+         return Range{a.lo <= 0 && a.hi >= 0 ? 0 : Sat(std::min(l, h)), Sat(std::max(l, h))};
+       }
        const __int128 p[4] = {__int128{a.lo} * b.lo, __int128{a.lo} * b.hi, __int128{a.hi} * b.lo, __int128{a.hi} * b.hi};
        return Range{Sat(*std::min_element(p, p + 4)), Sat(*std::max_element(p, p + 4))};
      },

@@ -212,20 +212,32 @@ class Printer {
       case Op::kMul:
         return s + Decl(i, 0, fmt::format("  wire {}{} = {} * {};\n", Vec(w), nm, Ext(n.operands[0], w), Ext(n.operands[1], w)));
       case Op::kRequant: {
+        // Only the clamp comparisons that can trigger are printed (the others are always false).
         const Range a = g_.nodes[n.operands[0].node].range[n.operands[0].result];
-        Range hull{std::min({a.lo + n.add, n.lo, int64_t{-1}}), std::max({a.hi + n.add, n.hi, int64_t{0}})};
-        const int tw = TypeOf(hull).width;  // signed (hull includes -1)
+        const int64_t slo = (a.lo + n.add) >> n.shift, shi = (a.hi + n.add) >> n.shift;
+        const bool clamp_lo = slo < n.lo, clamp_hi = shi > n.hi;
+        Range hull{std::min({a.lo + n.add, int64_t{-1}}), std::max({a.hi + n.add, int64_t{0}})};
+        if (clamp_lo) hull.lo = std::min(hull.lo, n.lo);
+        if (clamp_hi) hull.hi = std::max(hull.hi, n.hi);
+        const int tw = TypeOf(hull).width;  // signed (the hull includes -1)
         // Identities are folded: no rounding constant when add = 0, no shifter when shift = 0.
         const std::string sum = n.add == 0 ? Ext(n.operands[0], tw) : fmt::format("{} + {}", Ext(n.operands[0], tw), Lit(tw, n.add));
+        const std::string low = w == tw ? "" : (w == 1 ? "[0]" : fmt::format("[{}:0]", w - 1));
         if (n.shift == 0) {
           s += Decl(i, 0, fmt::format("  wire {}{}_shr = {};\n", Vec(tw), nm, sum));
         } else {
           s += Decl(i, 0, fmt::format("  wire {}{}_sum = {};\n", Vec(tw), nm, sum));
           s += fmt::format("  wire {}{}_shr = $signed({}_sum) >>> {};\n", Vec(tw), nm, nm, n.shift);
         }
-        return s + fmt::format("  wire {}{} = ($signed({}_shr) < $signed({})) ? {} : ($signed({}_shr) > $signed({})) ? {} : {}_shr{};\n", Vec(w), nm,
-                               nm, Lit(tw, n.lo), Lit(w, n.lo), nm, Lit(tw, n.hi), Lit(w, n.hi), nm,
-                               tw == w ? "" : (w == 1 ? "[0]" : fmt::format("[{}:0]", w - 1)));
+        std::string e = fmt::format("{}_shr{}", nm, low);
+        if (clamp_hi) e = fmt::format("($signed({}_shr) > $signed({})) ? {} : {}", nm, Lit(tw, n.hi), Lit(w, n.hi), e);
+        if (clamp_lo) e = fmt::format("($signed({}_shr) < $signed({})) ? {} : {}", nm, Lit(tw, n.lo), Lit(w, n.lo), clamp_hi ? "(" + e + ")" : e);
+        if (!clamp_lo && !clamp_hi && tw != w) {
+          return s + fmt::format("  // The value fits in {} bits: the bits above are copies of its sign (or zero).\n"
+                                 "  /* verilator lint_off UNUSEDSIGNAL */\n  wire {}{}_keep = {}_shr;\n  /* verilator lint_on UNUSEDSIGNAL */\n"
+                                 "{}", w, Vec(tw), nm, nm, Decl(i, 0, fmt::format("  wire {}{} = {}_keep{};\n", Vec(w), nm, nm, low)));
+        }
+        return s + Decl(i, 0, fmt::format("  wire {}{} = {};\n", Vec(w), nm, e));
       }
       case Op::kMax: case Op::kCmpSel: {
         const Use &a = n.operands[0], &b = n.operands[n.op == Op::kMax ? 1 : 2];
@@ -245,7 +257,10 @@ class Printer {
       case Op::kLut: {
         const int iw = TypeOf(Range{0, std::max<int64_t>(1, static_cast<int64_t>(n.table.size()) - 1)}).width;
         s += Table(nm + "_f", w, iw, n.table);
-        s += fmt::format("  wire {}{}_idx = {} - {};\n", Vec(iw), nm, Ext(n.operands[0], iw), Lit(iw, n.offset));
+        const int64_t off = n.offset & ((int64_t{1} << iw) - 1);  // the index is computed modulo 2^iw
+        s += off == 0 ? fmt::format("  wire {}{}_idx = {};\n", Vec(iw), nm, Ext(n.operands[0], iw))
+                      : fmt::format("  wire {}{}_idx = {} - {};  // table index = value - ({}), modulo 2^{}\n", Vec(iw), nm,
+                                    Ext(n.operands[0], iw), Lit(iw, off), n.offset, iw);
         return s + Decl(i, 0, fmt::format("  wire {}{} = {}_f({}_idx);\n", Vec(w), nm, nm, nm));
       }
       case Op::kStreamId: return s + Decl(i, 0, fmt::format("  wire {}{} = slot;\n", Vec(w), nm));

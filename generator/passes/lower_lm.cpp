@@ -8,6 +8,8 @@
 #include "arith/adder_graph.h"
 #include "arith/csd.h"
 #include "common/diag.h"
+#include "ir2/verify.h"
+#include "passes/ir2_passes.h"
 
 namespace hw::passes::lm {
 
@@ -344,6 +346,146 @@ Use LowerXorshift32(Builder& b, Use x) {
   const Use x1 = b.Xor(x, b.And(b.Add({b.Shifted(x, 13)}), mask));
   const Use x2 = b.Xor(x1, b.Shr(x1, b.Const(17)));
   return b.Xor(x2, b.And(b.Add({b.Shifted(x2, 5)}), mask));
+}
+
+}  // namespace hw::passes::lm
+
+namespace hw::passes::lm {
+
+namespace {
+
+int BitsFor(int64_t max) {
+  int b = 1;
+  while ((int64_t{1} << b) <= max) ++b;
+  return b;
+}
+
+void BuildModel(Builder& b, const model::LmModel& m, const LmLowerOptions& o) {
+  hw::ir2::Graph& g = b.graph();
+  const int T = m.context, V = m.vocab_size();
+  const int tok_bits = BitsFor(V - 1), pos_bits = BitsFor(T);
+  g.states.push_back({"pos", {pos_bits, false}, 0});
+  g.states.push_back({"live", {1, false}, 0});
+  g.states.push_back({"last", {tok_bits, false}, 0});
+  g.states.push_back({"rng", {32, false}, 1});
+  const Use prompt_valid = b.Input("prompt_valid", 1, false);
+  const Use prompt_first = b.Input("prompt_first", 1, false);
+  const Use prompt_token = b.Input("prompt_token", tok_bits, false);
+  const Use seed = b.Input("seed", 32, false);
+  const Use greedy = b.Input("greedy", 1, false);
+  const Use sid = b.StreamId();
+  const Use pos_r = b.StateRead("pos", sid), live_r = b.StateRead("live", sid);
+  const Use last_r = b.StateRead("last", sid), rng_r = b.StateRead("rng", sid);
+  const Use first = b.And(prompt_valid, prompt_first);
+  const Use p = b.Select(first, b.Const(0), b.Clamp(pos_r, 0, T));  // pos never exceeds T
+  const Use live = b.Select(first, b.Const(1), live_r);
+  const Use active = b.And(live, b.Cmp(p, b.Const(T), "lt"));
+  const Use token = b.Select(prompt_valid, prompt_token, last_r);
+  // Seeding (docs/semantics.md, "sample"): seed XOR ((stream + 1) * 0x9E3779B9 mod 2^32), never 0.
+  const Use mask = b.Const(0xFFFFFFFFll);
+  const Use mix = b.And(b.ConstMul(b.Add({sid, b.Const(1)}), 0x9E3779B9ll), mask);
+  const Use s0 = b.Xor(seed, mix);
+  const Use seeded = b.Select(b.Cmp(s0, b.Const(0), "eq"), b.Const(0x6D2B79F5ll), s0);
+  const Use r = LowerXorshift32(b, b.Select(first, seeded, rng_r));
+
+  std::vector<UseVec> val(m.values.size());
+  val[0] = {token};
+  val[1] = {p};
+  UseVec next_token;
+  int vid = 2;
+  for (size_t oi = 0; oi < m.ops.size(); ++oi) {
+    const LmOp& op = m.ops[oi];
+    auto in = [&](int k) -> const UseVec& { return val[op.inputs[k]]; };
+    switch (op.kind) {
+      case model::LmOpKind::kEmbedding: val[vid++] = LowerEmbedding(b, op, in(0)[0]); break;
+      case model::LmOpKind::kAdd: val[vid++] = LowerAdd(b, op, in(0), in(1)); break;
+      case model::LmOpKind::kRmsNorm: val[vid++] = LowerRmsNorm(b, op, in(0)); break;
+      case model::LmOpKind::kDense: val[vid++] = LowerDense(b, op, in(0), o.cmvm); break;
+      case model::LmOpKind::kTable: val[vid++] = LowerTable(b, op, in(0)); break;
+      case model::LmOpKind::kAttention: {
+        const UseVec &q = in(0), &k = in(1), &v = in(2);
+        const int len = op.length, hd = len / op.heads;
+        const hw::ir2::Type kt = hw::ir2::TypeOf({m.values[op.inputs[1]].lo, m.values[op.inputs[1]].hi});
+        const hw::ir2::Type vt = hw::ir2::TypeOf({m.values[op.inputs[2]].lo, m.values[op.inputs[2]].hi});
+        // The K and V rows of every position, per stream; the current position reads this token's own k, v.
+        std::vector<UseVec> kk(T), vv(T);
+        UseVec valid(T), here(T);
+        for (int j = 0; j < T; ++j) {
+          valid[j] = b.Cmp(b.Const(j), p, "le");
+          here[j] = b.Cmp(p, b.Const(j), "eq");
+          const Use write = b.And(active, here[j]);
+          for (int e = 0; e < len; ++e) {
+            const std::string ks = fmt::format("{}_k{}_{}", op.name, j, e), vs = fmt::format("{}_v{}_{}", op.name, j, e);
+            g.states.push_back({ks, kt, 0});
+            g.states.push_back({vs, vt, 0});
+            kk[j].push_back(b.Select(here[j], k[e], b.StateRead(ks, sid)));
+            vv[j].push_back(b.Select(here[j], v[e], b.StateRead(vs, sid)));
+            b.StateNext(ks, sid, k[e], write);
+            b.StateNext(vs, sid, v[e], write);
+          }
+        }
+        UseVec y(len);
+        for (int h = 0; h < op.heads; ++h) {
+          UseVec scores(T);
+          for (int j = 0; j < T; ++j) {
+            UseVec prods;
+            for (int d = 0; d < hd; ++d) prods.push_back(b.Mul(q[h * hd + d], kk[j][h * hd + d]));
+            scores[j] = b.Sum(prods);
+          }
+          const UseVec pr = LowerProbabilities(b, op, scores, valid);
+          for (int d = 0; d < hd; ++d) {
+            UseVec terms;
+            for (int j = 0; j < T; ++j) terms.push_back(b.Mul(pr[j], vv[j][h * hd + d]));
+            y[h * hd + d] = ScaleRequant(b, b.Sum(terms), op.requant.M(0), op.requant.S(0), op.lo, op.hi);
+          }
+        }
+        val[vid++] = y;
+        break;
+      }
+      case model::LmOpKind::kSample: {
+        const UseVec& logits = in(0);
+        next_token = {b.Select(greedy, LowerArgmax(b, logits), LowerSampled(b, op, logits, r))};
+        break;
+      }
+    }
+  }
+  const Use p1 = b.Add({p, b.Const(1)});
+  b.StateNext("pos", sid, p1, active);
+  b.StateNext("live", sid, b.Cmp(p1, b.Const(T), "lt"), active);
+  b.StateNext("last", sid, next_token[0], active);
+  b.StateNext("rng", sid, r, active);
+  b.Output("token", next_token[0]);
+  b.Output("token_valid", active);
+  b.Output("stream", sid);
+  b.Output("position", b.Clamp(p, 0, T - 1));
+  b.Output("done", b.And(active, b.Cmp(p1, b.Const(T), "eq")));
+  for (int v : m.BlockBoundaries()) b.Output("tap_" + m.values[v].name, b.Sum(val[v]));
+}
+
+hw::ir2::Graph Build(const model::LmModel& m, const LmLowerOptions& o, int streams) {
+  hw::ir2::Graph g;
+  g.name = m.name;
+  g.streams = streams;
+  Builder b(g);
+  BuildModel(b, m, o);
+  return g;
+}
+
+}  // namespace
+
+hw::ir2::Graph LowerLmModel(const model::LmModel& m, const LmLowerOptions& o) {
+  // The stream count must cover the longest feedback loop (the chosen token is fed back to the same stream's
+  // next slot). Schedule once to measure it; the schedule does not depend on S.
+  int streams = std::max(o.streams, 1);
+  if (o.streams == 0) {
+    hw::ir2::Graph probe = Build(m, o, 1);
+    for (const char* p : {"range-analysis", "schedule"}) passes::ir2::MakePass(p, {o.adders_per_stage})->Run(probe);
+    for (const hw::ir2::FeedbackLoop& l : hw::ir2::FeedbackLoops(probe)) streams = std::max(streams, l.clocks());
+  }
+  hw::ir2::Graph g = Build(m, o, streams);
+  passes::ir2::PassManager pm(passes::ir2::DefaultPipeline(), {o.adders_per_stage});
+  pm.Run(g);
+  return g;
 }
 
 }  // namespace hw::passes::lm

@@ -72,3 +72,25 @@ Use LowerSampled(Builder& b, const model::LmOp& sample, const UseVec& logits, Us
 Use LowerXorshift32(Builder& b, Use x);
 
 }  // namespace hw::passes::lm
+
+namespace hw::passes::lm {
+
+struct LmLowerOptions {
+  int streams = 0;           // S; 0: the smallest S that fits the longest feedback loop
+  int adders_per_stage = 1;  // K
+  arith::CmvmOptions cmvm;
+};
+
+// Ports of the lowered model (also written to interface.json by the CLI):
+//   inputs  prompt_valid (u1): this slot's token comes from prompt_token instead of the stream's last output
+//           prompt_first (u1): with prompt_valid, the first token of a new prompt (position 0, the stream
+//                              becomes live and its random state is seeded from `seed`)
+//           prompt_token, seed (u32), greedy (u1: argmax instead of sampling)
+//   outputs token (the chosen next token), token_valid (the stream was live and its context not full),
+//           stream, position (of the token that was fed), done (this was the context's last position),
+//           tap_<value> (the sum of a residual-stream value's elements, for locating a mismatch)
+// Token slot n belongs to stream n mod S. Per-stream state: pos, live, last, rng and the K/V rows of every
+// position of every attention op.
+hw::ir2::Graph LowerLmModel(const model::LmModel& m, const LmLowerOptions& options);
+
+}  // namespace hw::passes::lm

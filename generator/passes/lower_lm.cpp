@@ -382,8 +382,9 @@ void BuildModel(Builder& b, const model::LmModel& m, const LmLowerOptions& o) {
   const Use active = b.And(live, b.Cmp(p, b.Const(T), "lt"));
   const Use token = b.Select(prompt_valid, prompt_token, last_r);
   // Seeding (docs/semantics.md, "sample"): seed XOR ((stream + 1) * 0x9E3779B9 mod 2^32), never 0.
-  const Use mask = b.Const(0xFFFFFFFFll);
-  const Use mix = b.And(b.ConstMul(b.Add({sid, b.Const(1)}), 0x9E3779B9ll), mask);
+  std::vector<int64_t> mixes(g.streams);  // one constant per stream slot: a table, not a multiplier
+  for (int s = 0; s < g.streams; ++s) mixes[s] = static_cast<int64_t>(static_cast<uint32_t>(s + 1) * 0x9E3779B9u);
+  const Use mix = b.Lut(sid, 0, mixes);
   const Use s0 = b.Xor(seed, mix);
   const Use seeded = b.Select(b.Cmp(s0, b.Const(0), "eq"), b.Const(0x6D2B79F5ll), s0);
   const Use r = LowerXorshift32(b, b.Select(first, seeded, rng_r));

@@ -1,5 +1,6 @@
 // Verilator harness for IR v2 designs (generator/cosim/ir2_cosim.h). The per-design port accessors come from
-// ir2_ports.h, generated next to the build. Arguments: STIMULUS EXPECTED LATENCY [STALL_SEED]
+// ir2_ports.h, generated next to the build. Arguments: STIMULUS EXPECTED LATENCY [STALL_SEED [DUMP]]
+//   DUMP: every output with out_valid is written there as "clock y0 y1 ..." (clock = enabled clocks so far)
 //   STIMULUS: one line per token slot: "valid x0 x1 ..." (a slot with valid 0 is a bubble)
 //   EXPECTED: one line per valid token, in order: "y0 y1 ..."
 // Each slot is one enabled clock (ce = 1); with a stall seed, random clocks with ce = 0 are inserted between
@@ -7,6 +8,7 @@
 // exactly LATENCY enabled clocks after its token entered. Prints "N passed, M failed"; exit 1 on any failure.
 #include <verilated.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <deque>
@@ -42,6 +44,8 @@ int main(int argc, char** argv) {
   const auto expected = ReadLines(argv[2]);
   const long latency = std::stol(argv[3]);
   const long stall_seed = argc > 4 ? std::stol(argv[4]) : -1;
+  std::FILE* dump = argc > 5 ? std::fopen(argv[5], "w") : nullptr;
+  const auto t0 = std::chrono::steady_clock::now();
   std::mt19937_64 rng(stall_seed >= 0 ? static_cast<uint64_t>(stall_seed) : 0);
   auto ctx = std::make_unique<VerilatedContext>();
   auto m = std::make_unique<Model>(ctx.get());
@@ -79,6 +83,11 @@ int main(int argc, char** argv) {
     ++enabled;
     if (m->out_valid) {
       GetOutputs(m.get(), y.data());
+      if (dump) {
+        std::fprintf(dump, "%ld", enabled);
+        for (int64_t v : y) std::fprintf(dump, " %lld", static_cast<long long>(v));
+        std::fprintf(dump, "\n");
+      }
       bool ok = next_expected < expected.size() && expected[next_expected] == y;
       const long when = entered.empty() ? -1 : entered.front();
       if (!entered.empty()) entered.pop_front();
@@ -103,6 +112,9 @@ int main(int argc, char** argv) {
     std::printf("RTL produced %zu outputs, expected %zu\n", next_expected, expected.size());
     failed += static_cast<long>(expected.size() > next_expected ? expected.size() - next_expected : 1);
   }
+  if (dump) std::fclose(dump);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("simulated %ld clocks in %.3f s\n", enabled + stalls, secs);
   std::printf("%ld passed, %ld failed (%ld enabled clocks, %ld stalled)\n", passed, failed, enabled, stalls);
   m->final();
   return failed ? 1 : 0;

@@ -5,7 +5,9 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/lm_commands.h"
 #include "driver/generate.h"
+#include "model/lm_model_io.h"
 #include "model/model_io.h"
 
 namespace hw::cli {
@@ -14,6 +16,7 @@ void AddGenerate(CLI::App& app, Registry& r) {
   struct Flags {
     std::string model, out, dump_after;
     int k = 1;
+    int streams = 0;
     ArithFlags arith;
   };
   auto f = std::make_shared<Flags>();
@@ -23,7 +26,9 @@ void AddGenerate(CLI::App& app, Registry& r) {
   sub->add_option("--adders-per-stage", f->k, "adder levels between pipeline registers")->default_val(1);
   f->arith.AddTo(sub);
   sub->add_option("--dump-after", f->dump_after, "print the IR after this pass to stderr");
+  sub->add_option("--streams", f->streams, "language models: stream slots S (default: the smallest that fits the feedback loop)");
   r.push_back({sub, [f]() {
+                 if (model::IsGraphManifest(f->model)) return GenerateLm({f->model, f->out, f->k, f->streams});
                  const auto t0 = std::chrono::steady_clock::now();
                  const model::Model m = model::LoadModel(f->model);
                  driver::GenerateOptions o;

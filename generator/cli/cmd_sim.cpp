@@ -5,7 +5,9 @@
 
 #include "cli/commands.h"
 #include "common/diag.h"
+#include "cli/lm_commands.h"
 #include "cosim/cosim.h"
+#include "model/lm_model_io.h"
 #include "cosim/gtkw.h"
 #include "model/model_io.h"
 #include "reference/reference.h"
@@ -29,6 +31,7 @@ void AddSim(CLI::App& app, Registry& r) {
     long random = 0, stall_seed = -1;
     uint64_t seed = 1;
     int max_report = 10;
+    LmSimFlags lm;
   };
   auto f = std::make_shared<Flags>();
   CLI::App* sub = app.add_subcommand("sim", "Co-simulate generated RTL in Verilator against the reference");
@@ -42,7 +45,20 @@ void AddSim(CLI::App& app, Registry& r) {
   sub->add_option("--stall-seed", f->stall_seed, "randomly drop clock-enable (back-pressure test) with this seed");
   sub->add_option("--build-dir", f->build_dir, "Verilator build directory (default RTL-sim)");
   sub->add_option("--max-report", f->max_report, "mismatches to print")->default_val(10);
+  sub->add_option("--prompt", f->lm.prompts, "language model: a prompt per stream (repeatable)");
+  sub->add_option("--prompts-file", f->lm.prompts_file, "language model: prompts, one per line");
+  sub->add_flag("--greedy", f->lm.greedy, "language model: argmax instead of sampling (with --seed)");
+  sub->add_option("--bubbles", f->lm.bubbles, "language model: percent of empty token slots")->check(CLI::Range(0, 90));
   r.push_back({sub, [f]() {
+                 if (model::IsGraphManifest(f->model)) {
+                   LmSimFlags lm = f->lm;
+                   lm.model = f->model;
+                   lm.rtl = f->rtl;
+                   lm.build_dir = f->build_dir;
+                   lm.seed = f->seed;
+                   lm.stall_seed = f->stall_seed;
+                   return SimLm(lm);
+                 }
                  const model::Model m = model::LoadModel(f->model);
                  const reference::Batch x = LoadInputs(m, f->inputs, f->random, f->seed);
                  const reference::Trace t = reference::Run(m, x);

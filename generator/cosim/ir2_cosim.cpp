@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <sstream>
 
 #include "common/diag.h"
 #include "common/file_util.h"
@@ -54,7 +55,7 @@ std::string Quote(const std::string& s) {
 
 }  // namespace
 
-Ir2CosimResult CosimIr2(const Graph& g, const std::vector<Ir2Token>& tokens, const std::string& work_dir, long stall_seed) {
+Ir2CosimResult CosimIr2(const Graph& g, const std::vector<Ir2Token>& tokens, const std::string& work_dir, long stall_seed, bool dump) {
   if (g.Outputs().empty()) throw Error(Location{work_dir, "", ""}, fmt::format("graph '{}' has no outputs to compare", g.name));
   const fs::path dir = fs::absolute(work_dir);
   fs::create_directories(dir);
@@ -65,11 +66,17 @@ Ir2CosimResult CosimIr2(const Graph& g, const std::vector<Ir2Token>& tokens, con
   std::string stim, exp;
   for (const Ir2Token& t : tokens) {
     stim += t.valid ? "1" : "0";
-    for (int64_t v : t.inputs) stim += " " + std::to_string(v);
+    for (int64_t v : t.inputs) {
+      stim += ' ';
+      stim += std::to_string(v);
+    }
     stim += "\n";
     const std::vector<int64_t> y = interp.Step(t.inputs, t.valid);
     if (!t.valid) continue;
-    for (size_t k = 0; k < y.size(); ++k) exp += (k ? " " : "") + std::to_string(y[k]);
+    for (size_t k = 0; k < y.size(); ++k) {
+      if (k) exp += ' ';
+      exp += std::to_string(y[k]);
+    }
     exp += "\n";
   }
   WriteFileOrThrow((dir / "stimulus.txt").string(), stim);
@@ -84,9 +91,26 @@ Ir2CosimResult CosimIr2(const Graph& g, const std::vector<Ir2Token>& tokens, con
   std::string log;
   if (RunCommand(build, &log, false) != 0) throw Error(Location{work_dir, "", ""}, "Verilator build failed:\n" + log);
   r.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const std::string run = fmt::format("{} {} {} {} {}", Quote((dir / "obj" / "vsim").string()), Quote((dir / "stimulus.txt").string()),
-                                      Quote((dir / "expected.txt").string()), g.latency, stall_seed);
+  const std::string dump_path = (dir / "rtl_outputs.txt").string();
+  const std::string run = fmt::format("{} {} {} {} {} {}", Quote((dir / "obj" / "vsim").string()), Quote((dir / "stimulus.txt").string()),
+                                      Quote((dir / "expected.txt").string()), g.latency, stall_seed, dump ? Quote(dump_path) : "");
   RunCommand(run, &r.log, false);
+  if (const auto p = r.log.find("simulated "); p != std::string::npos) {
+    long clocks = 0;
+    std::sscanf(r.log.c_str() + p, "simulated %ld clocks in %lf s", &clocks, &r.sim_seconds);
+  }
+  if (dump) {
+    std::istringstream in(ReadFileOrThrow(dump_path, "RTL outputs"));
+    for (std::string line; std::getline(in, line);) {
+      std::istringstream ls(line);
+      long c = 0;
+      ls >> c;
+      std::vector<int64_t> y;
+      for (long long v; ls >> v;) y.push_back(v);
+      r.clocks.push_back(c);
+      r.outputs.push_back(std::move(y));
+    }
+  }
   if (std::sscanf(r.log.substr(r.log.rfind('\n', r.log.size() - 2) + 1).c_str(), "%ld passed, %ld failed", &r.passed, &r.failed) != 2) {
     const auto p = r.log.find(" passed, ");
     if (p == std::string::npos) throw Error(Location{work_dir, "", ""}, "simulation printed no verdict:\n" + r.log);

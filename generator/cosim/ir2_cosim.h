@@ -19,11 +19,15 @@ struct Ir2CosimResult {
   long passed = 0, failed = 0;
   std::string log;
   double build_seconds = 0;
+  double sim_seconds = 0;
+  // With `dump`: every RTL output, in order, with the enabled clock at which it appeared.
+  std::vector<long> clocks;
+  std::vector<std::vector<int64_t>> outputs;
 };
 
 // `g` must be fully lowered (registers materialized). Writes the Verilog, builds it in `work_dir`, runs
 // `tokens` (with random ce stalls when stall_seed >= 0) and compares every output with the interpreter.
 Ir2CosimResult CosimIr2(const hw::ir2::Graph& g, const std::vector<Ir2Token>& tokens, const std::string& work_dir,
-                        long stall_seed = -1);
+                        long stall_seed = -1, bool dump = false);
 
 }  // namespace hw::cosim

@@ -80,3 +80,100 @@ LmRun RunLmInterpreter(const hw::ir2::Graph& g, const std::vector<LmStreamPlan>&
 }
 
 }  // namespace hw::cosim
+
+#include <fmt/format.h>
+#include <map>
+
+#include "reference/lm_reference.h"
+
+namespace hw::cosim {
+
+LmCheck CheckLmAgainstReference(const hw::ir2::Graph& g, const model::LmModel& m, const std::vector<LmStreamPlan>& plans,
+                                const Ir2CosimResult& rtl, std::optional<uint64_t> seed) {
+  const auto outs = g.Outputs();
+  const int o_token = Index(outs, g, "token"), o_valid = Index(outs, g, "token_valid"), o_stream = Index(outs, g, "stream"),
+            o_pos = Index(outs, g, "position"), o_done = Index(outs, g, "done");
+  std::vector<int> taps;
+  std::vector<std::string> tap_names;
+  for (size_t k = 0; k < outs.size(); ++k)
+    if (g.nodes[outs[k]].symbol.rfind("tap_", 0) == 0) {
+      taps.push_back(static_cast<int>(k));
+      tap_names.push_back(g.nodes[outs[k]].symbol.substr(4));
+    }
+  std::vector<std::vector<int>> prompts;
+  for (const auto& p : plans) prompts.push_back(p.prompt);
+  const auto ref = reference::Generate(m, prompts, m.context + 1, seed);
+  // Reference taps per stream and position.
+  const std::vector<int> bounds = m.BlockBoundaries();
+  std::vector<std::vector<std::vector<int64_t>>> ref_taps(plans.size());
+  for (size_t s = 0; s < plans.size(); ++s) {
+    reference::LmStream st(m);
+    std::vector<int> fed = prompts[s];
+    fed.insert(fed.end(), ref[s].generated.begin(), ref[s].generated.end());
+    for (int pos = 0; pos < m.context && pos < static_cast<int>(fed.size()); ++pos) {
+      st.Step(fed[pos]);
+      std::vector<int64_t> sums;
+      for (int v : bounds) {
+        int64_t sum = 0;
+        for (int64_t x : st.value(v)) sum += x;
+        sums.push_back(sum);
+      }
+      ref_taps[s].push_back(sums);
+    }
+  }
+  LmCheck c;
+  c.generated.resize(plans.size());
+  long first_all_live = -1, first_done = -1;
+  std::vector<bool> seen(plans.size(), false);
+  size_t n_seen = 0;
+  for (size_t i = 0; i < rtl.outputs.size(); ++i) {
+    const std::vector<int64_t>& y = rtl.outputs[i];
+    if (!y[o_valid]) continue;
+    ++c.active_tokens;
+    const size_t s = static_cast<size_t>(y[o_stream]);
+    const int pos = static_cast<int>(y[o_pos]);
+    if (s >= plans.size()) continue;
+    if (!seen[s]) {
+      seen[s] = true;
+      if (++n_seen == plans.size()) first_all_live = rtl.clocks[i];
+    }
+    if (y[o_done] && first_done < 0) first_done = rtl.clocks[i];
+    const int n = static_cast<int>(prompts[s].size());
+    std::string where;
+    for (size_t k = 0; k < taps.size() && pos < static_cast<int>(ref_taps[s].size()); ++k)
+      if (y[taps[k]] != ref_taps[s][pos][k]) {
+        where = fmt::format("; first differing tap: {} (RTL sum {}, reference {})", tap_names[k], y[taps[k]], ref_taps[s][pos][k]);
+        break;
+      }
+    if (pos + 1 < n) {  // prefill: only the taps are compared
+      if (!where.empty() && c.mismatches.size() < 10) c.mismatches.push_back(fmt::format("stream {} position {} (prompt){}", s, pos, where.substr(2)));
+      continue;
+    }
+    const int k = pos - (n - 1);
+    const int want = k < static_cast<int>(ref[s].generated.size()) ? ref[s].generated[k] : -1;
+    c.generated[s].push_back(static_cast<int>(y[o_token]));
+    if (y[o_token] == want && where.empty()) {
+      ++c.tokens_passed;
+    } else {
+      ++c.tokens_failed;
+      if (c.mismatches.size() < 10)
+        c.mismatches.push_back(fmt::format("stream {} position {}: token {} , reference {}{}", s, pos, y[o_token], want, where));
+    }
+  }
+  for (size_t s = 0; s < plans.size(); ++s)
+    if (c.generated[s].size() != ref[s].generated.size()) {
+      c.tokens_failed += static_cast<long>(std::max(c.generated[s].size(), ref[s].generated.size()) - std::min(c.generated[s].size(), ref[s].generated.size()));
+      if (c.mismatches.size() < 10)
+        c.mismatches.push_back(fmt::format("stream {}: RTL generated {} tokens, reference {}", s, c.generated[s].size(), ref[s].generated.size()));
+    }
+  if (first_all_live >= 0 && first_done > first_all_live) {
+    long count = 0;
+    for (size_t i = 0; i < rtl.outputs.size(); ++i)
+      if (rtl.outputs[i][o_valid] && rtl.clocks[i] >= first_all_live && rtl.clocks[i] < first_done) ++count;
+    c.steady_clocks = first_done - first_all_live;
+    c.tokens_per_clock = static_cast<double>(count) / static_cast<double>(c.steady_clocks);
+  }
+  return c;
+}
+
+}  // namespace hw::cosim

@@ -41,3 +41,20 @@ struct LmRun {
 LmRun RunLmInterpreter(const hw::ir2::Graph& g, const std::vector<LmStreamPlan>& plans, const LmSchedule& schedule);
 
 }  // namespace hw::cosim
+
+namespace hw::cosim {
+
+// RTL outputs (from CosimIr2 with dump) against the C++ reference, stream by stream: every generated token
+// (positions from the prompt's last on) and every residual tap sum at every position.
+struct LmCheck {
+  long tokens_passed = 0, tokens_failed = 0;
+  std::vector<std::string> mismatches;           // the first few, each naming stream, position and first tap that differs
+  std::vector<std::vector<int>> generated;       // per stream, from the RTL
+  double tokens_per_clock = 0;                   // steady state: every stream live, none finished
+  long steady_clocks = 0;
+  long active_tokens = 0;
+};
+LmCheck CheckLmAgainstReference(const hw::ir2::Graph& g, const model::LmModel& m, const std::vector<LmStreamPlan>& plans,
+                                const Ir2CosimResult& rtl, std::optional<uint64_t> seed);
+
+}  // namespace hw::cosim

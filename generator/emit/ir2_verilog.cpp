@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "common/diag.h"
@@ -35,9 +36,17 @@ class Printer {
  public:
   explicit Printer(const Graph& g) : g_(g) {
     uses_.resize(g.nodes.size());
+    widest_.resize(g.nodes.size());
+    for (size_t i = 0; i < g.nodes.size(); ++i) widest_[i].assign(Info(g.nodes[i].op).results, 0);
     for (const Node& n : g.nodes)
       for (size_t k = 0; k < n.operands.size(); ++k)
-        if (Reads(n, k)) uses_[n.operands[k].node].push_back(n.operands[k].result);
+        if (Reads(n, k)) {
+          const Use& u = n.operands[k];
+          uses_[u.node].push_back(u.result);
+          widest_[u.node][u.result] = std::max(widest_[u.node][u.result], ReadWidth(n, u));
+        }
+    for (const Node& n : g.nodes)
+      if (n.op == Op::kMemWrite) written_.insert(n.symbol);
   }
 
   std::string Run() {
@@ -120,9 +129,7 @@ class Printer {
     return s + fmt::format("  assign out_valid = v{};\n\n", g_.latency);
   }
 
-  bool Written(const std::string& mem) const {
-    return std::any_of(g_.nodes.begin(), g_.nodes.end(), [&](const Node& n) { return n.op == Op::kMemWrite && n.symbol == mem; });
-  }
+  bool Written(const std::string& mem) const { return written_.count(mem) > 0; }
 
   std::string MemoryDecl(const hw::ir2::MemDecl& m) {
     if (!Written(m.name)) return "";  // a ROM: printed as a case statement at its reader
@@ -163,10 +170,7 @@ class Printer {
     const int w = TypeOf(g_.nodes[i].range[result]).width;
     bool read = false;
     for (int r : uses_[i]) read |= r == result;
-    int widest = 0;
-    for (const Node& n : g_.nodes)
-      for (size_t k = 0; k < n.operands.size(); ++k)
-        if (n.operands[k].node == i && n.operands[k].result == result && Reads(n, k)) widest = std::max(widest, ReadWidth(n, n.operands[k]));
+    const int widest = widest_[i][result];
     if (read && widest >= w) return text;
     const std::string why = !read ? "this result is not read" : fmt::format("readers use only its low {} bits (their results are narrower)", widest);
     return fmt::format("  // {}.\n  /* verilator lint_off UNUSEDSIGNAL */\n{}  /* verilator lint_on UNUSEDSIGNAL */\n", why, text);
@@ -361,6 +365,8 @@ class Printer {
 
   const Graph& g_;
   std::vector<std::vector<int>> uses_;
+  std::vector<std::vector<int>> widest_;  // per node and result: the most low bits any reader uses
+  std::set<std::string> written_;         // memories with a write port
   int sid_w_ = 1;
 };
 

@@ -1,11 +1,31 @@
 #include "ir2/interpreter.h"
 
+#include <map>
+
 #include "common/diag.h"
 #include "ir2/op_table.h"
 
 namespace hw::ir2 {
 
-Interpreter::Interpreter(const Graph& g) : g_(&g) { Reset(); }
+Interpreter::Interpreter(const Graph& g) : g_(&g) {
+  port_index_.assign(g.nodes.size(), -1);
+  int in = 0, out = 0;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    if (g.nodes[i].op == Op::kInput) port_index_[i] = in++;
+    if (g.nodes[i].op == Op::kOutput) port_index_[i] = out++;
+  }
+  num_outputs_ = out;
+  std::map<std::string, int> states, memories;
+  for (size_t i = 0; i < g.states.size(); ++i) states[g.states[i].name] = static_cast<int>(i);
+  for (size_t i = 0; i < g.memories.size(); ++i) memories[g.memories[i].name] = static_cast<int>(i);
+  symbol_index_.assign(g.nodes.size(), -1);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Op op = g.nodes[i].op;
+    if (op == Op::kStateRead || op == Op::kStateNext) symbol_index_[i] = states.at(g.nodes[i].symbol);
+    if (op == Op::kMemRead || op == Op::kMemWrite) symbol_index_[i] = memories.at(g.nodes[i].symbol);
+  }
+  Reset();
+}
 
 void Interpreter::Reset() {
   slot_ = 0;
@@ -26,11 +46,9 @@ std::vector<int64_t> Interpreter::Step(const std::vector<int64_t>& inputs, bool 
   const int stream = slot_;
   slot_ = (slot_ + 1) % g_->streams;
   if (!valid) return {};
-  const std::vector<int> in_nodes = g_->Inputs();
-  HW_CHECK(inputs.size() == in_nodes.size(), "interpreter: wrong number of inputs");
-  std::vector<int64_t> outputs(g_->Outputs().size());
+  std::vector<int64_t> outputs(num_outputs_);
   std::vector<EvalContext::Write> writes;
-  EvalContext c{g_, stream, &inputs, &states_, &memories_, &writes, &outputs, 0};
+  EvalContext c{g_, stream, &inputs, &states_, &memories_, &writes, &outputs, 0, &port_index_, &symbol_index_};
   std::vector<int64_t> ops;
   for (size_t i = 0; i < g_->nodes.size(); ++i) {
     const Node& n = g_->nodes[i];

@@ -25,6 +25,9 @@ class Interpreter {
   int slot_ = 0;
   std::vector<std::vector<int64_t>> states_, memories_;
   std::vector<std::vector<int64_t>> values_;  // per node, per result
+  std::vector<int> port_index_;               // per node: position among inputs / outputs
+  std::vector<int> symbol_index_;             // per node: its state or memory
+  int num_outputs_ = 0;
 };
 
 }  // namespace hw::ir2

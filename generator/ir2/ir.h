@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace hw::ir2 {
@@ -128,6 +129,9 @@ struct Graph {
   std::vector<int> Inputs() const;   // input nodes in order
   std::vector<int> Outputs() const;  // output nodes in order
   int latency = 0;                   // filled by scheduling: clocks from input ports to output ports
+
+ private:
+  mutable std::unordered_map<std::string, int> state_index_;  // FindState's index, rebuilt when states change size
 };
 
 }  // namespace hw::ir2

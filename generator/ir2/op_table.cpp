@@ -33,27 +33,12 @@ int64_t Shifted(const Use& u, int64_t v) {
   const int64_t s = v * (int64_t{1} << u.shift);
   return u.neg ? -s : s;
 }
-int StateIndex(const Graph& g, const std::string& s) {
-  for (size_t i = 0; i < g.states.size(); ++i)
-    if (g.states[i].name == s) return static_cast<int>(i);
-  HW_CHECK(false, "unknown state " + s);
-  return -1;
-}
-int MemIndex(const Graph& g, const std::string& s) {
-  for (size_t i = 0; i < g.memories.size(); ++i)
-    if (g.memories[i].name == s) return static_cast<int>(i);
-  HW_CHECK(false, "unknown memory " + s);
-  return -1;
-}
+int SymbolIndex(const EvalContext& c) { return (*c.symbol_index)[c.node]; }
 // Flat address of a memory access: per-stream memories take (stream, address) operands.
 int64_t FlatAddress(const MemDecl& m, const std::vector<int64_t>& v) {
   return m.per_stream ? v[0] * m.depth + v[1] : v[0];
 }
-int PortIndex(const Graph& g, int node, Op op) {
-  int k = 0;
-  for (int i = 0; i < node; ++i) k += g.nodes[i].op == op;
-  return k;
-}
+int PortIndex(const EvalContext& c) { return (*c.port_index)[c.node]; }
 
 Range NoRange(const Graph&, const Node&, int) { return {}; }
 
@@ -61,7 +46,7 @@ const std::vector<OpInfo> kOps = {
     {Op::kInput, "input", 0, 0, 1, SymbolKind::kPort, 0, false,
      [](const Graph&, const Node& n, int) { return Range{n.type.min(), n.type.max()}; },
      [](const EvalContext& c, const Node&, const std::vector<int64_t>&, int64_t* r) {
-       r[0] = (*c.inputs)[PortIndex(*c.graph, c.node, Op::kInput)];
+       r[0] = (*c.inputs)[PortIndex(c)];
      }},
     {Op::kConst, "const", 0, 0, 1, SymbolKind::kNone, 0, false,
      [](const Graph&, const Node& n, int) { return Range{n.value, n.value}; },
@@ -134,13 +119,13 @@ const std::vector<OpInfo> kOps = {
        const StateDecl* s = g.FindState(n.symbol);
        return Range{s->type.min(), s->type.max()};
      },
-     [](const EvalContext& c, const Node& n, const std::vector<int64_t>& v, int64_t* r) {
-       r[0] = (*c.states)[StateIndex(*c.graph, n.symbol)][v[0]];
+     [](const EvalContext& c, const Node&, const std::vector<int64_t>& v, int64_t* r) {
+       r[0] = (*c.states)[SymbolIndex(c)][v[0]];
      }},
     {Op::kStateNext, "state_next", 2, 3, 0, SymbolKind::kState, 0, true, NoRange,
-     [](const EvalContext& c, const Node& n, const std::vector<int64_t>& v, int64_t*) {
+     [](const EvalContext& c, const Node&, const std::vector<int64_t>& v, int64_t*) {
        if (v.size() == 3 && v[2] == 0) return;
-       c.writes->push_back({true, StateIndex(*c.graph, n.symbol), v[0], v[1]});
+       c.writes->push_back({true, SymbolIndex(c), v[0], v[1]});
      }},
     {Op::kMemRead, "mem_read", 1, 2, 1, SymbolKind::kMemory, 1, false,
      [](const Graph& g, const Node& n, int) {
@@ -152,13 +137,13 @@ const std::vector<OpInfo> kOps = {
        }
        return Range{m->type.min(), m->type.max()};
      },
-     [](const EvalContext& c, const Node& n, const std::vector<int64_t>& v, int64_t* r) {
-       const int mi = MemIndex(*c.graph, n.symbol);
+     [](const EvalContext& c, const Node&, const std::vector<int64_t>& v, int64_t* r) {
+       const int mi = SymbolIndex(c);
        r[0] = (*c.memories)[mi].at(FlatAddress(c.graph->memories[mi], v));
      }},
     {Op::kMemWrite, "mem_write", 2, 4, 0, SymbolKind::kMemory, 0, true, NoRange,
-     [](const EvalContext& c, const Node& n, const std::vector<int64_t>& v, int64_t*) {
-       const int mi = MemIndex(*c.graph, n.symbol);
+     [](const EvalContext& c, const Node&, const std::vector<int64_t>& v, int64_t*) {
+       const int mi = SymbolIndex(c);
        const MemDecl& m = c.graph->memories[mi];
        const size_t addr_ops = m.per_stream ? 2 : 1;
        if (v.size() == addr_ops + 2 && v.back() == 0) return;
@@ -202,7 +187,7 @@ const std::vector<OpInfo> kOps = {
      [](const EvalContext&, const Node&, const std::vector<int64_t>& v, int64_t* r) { r[0] = v[0] ^ v[1]; }},
     {Op::kOutput, "output", 1, 1, 0, SymbolKind::kPort, 0, true, NoRange,
      [](const EvalContext& c, const Node&, const std::vector<int64_t>& v, int64_t*) {
-       (*c.outputs)[PortIndex(*c.graph, c.node, Op::kOutput)] = v[0];
+       (*c.outputs)[PortIndex(c)] = v[0];
      }},
 };
 
@@ -237,9 +222,12 @@ Type TypeOf(const Range& r) {
 }
 
 const StateDecl* Graph::FindState(const std::string& n) const {
-  for (const StateDecl& s : states)
-    if (s.name == n) return &s;
-  return nullptr;
+  if (state_index_.size() != states.size()) {
+    state_index_.clear();
+    for (size_t i = 0; i < states.size(); ++i) state_index_.emplace(states[i].name, static_cast<int>(i));
+  }
+  const auto it = state_index_.find(n);
+  return it == state_index_.end() || states[it->second].name != n ? nullptr : &states[it->second];
 }
 const MemDecl* Graph::FindMemory(const std::string& n) const {
   for (const MemDecl& m : memories)

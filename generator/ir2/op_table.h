@@ -33,6 +33,8 @@ struct EvalContext {
   std::vector<Write>* writes = nullptr;             // committed after the token
   std::vector<int64_t>* outputs = nullptr;          // by output-node order
   int node = 0;
+  const std::vector<int>* port_index = nullptr;     // per node: its position among the inputs / outputs
+  const std::vector<int>* symbol_index = nullptr;   // per node: the index of its state or memory
 };
 
 struct OpInfo {

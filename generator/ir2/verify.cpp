@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
+#include <unordered_map>
 
 #include "ir2/op_table.h"
 
@@ -29,14 +30,13 @@ bool IsStreamId(const Graph& g, Use u) {
 
 std::vector<FeedbackLoop> FeedbackLoops(const Graph& g) {
   std::vector<FeedbackLoop> loops;
+  std::unordered_map<std::string, size_t> index;
   auto add = [&](const std::string& sym, bool is_read, int stage) {
-    auto it = std::find_if(loops.begin(), loops.end(), [&](const FeedbackLoop& l) { return l.symbol == sym; });
-    if (it == loops.end()) {
-      loops.push_back({sym, is_read ? stage : INT32_MAX, is_read ? INT32_MIN : stage});
-      return;
-    }
-    if (is_read) it->read_stage = std::min(it->read_stage == INT32_MAX ? stage : it->read_stage, stage);
-    else it->write_stage = std::max(it->write_stage == INT32_MIN ? stage : it->write_stage, stage);
+    auto [it, fresh] = index.emplace(sym, loops.size());
+    if (fresh) loops.push_back({sym, INT32_MAX, INT32_MIN});
+    FeedbackLoop& l = loops[it->second];
+    if (is_read) l.read_stage = std::min(l.read_stage, stage);
+    else l.write_stage = std::max(l.write_stage, stage);
   };
   for (const Node& n : g.nodes) {
     if (n.op == Op::kStateRead || n.op == Op::kMemRead) add(n.symbol, true, n.stage);

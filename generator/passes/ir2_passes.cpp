@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <unordered_map>
 
 #include "common/diag.h"
 #include "common/file_util.h"
@@ -95,11 +96,16 @@ class Schedule : public Pass {
     }
     // A write lands no earlier than the stage where the same state or memory is read, so that a token never
     // reads its own write (docs/architecture.md, "IR v2: timing").
+    std::unordered_map<std::string, int> read_stage;
+    for (const Node& r : g.nodes)
+      if (r.op == Op::kStateRead || r.op == Op::kMemRead) {
+        auto [it, fresh] = read_stage.emplace(r.symbol, r.stage);
+        if (!fresh) it->second = std::max(it->second, r.stage);
+      }
     for (Node& n : g.nodes) {
       if (n.op != Op::kStateNext && n.op != Op::kMemWrite) continue;
-      int stage = n.stage;
-      for (const Node& r : g.nodes)
-        if ((r.op == Op::kStateRead || r.op == Op::kMemRead) && r.symbol == n.symbol) stage = std::max(stage, r.stage);
+      const auto it = read_stage.find(n.symbol);
+      const int stage = it == read_stage.end() ? n.stage : std::max(n.stage, it->second);
       changed |= stage != n.stage;
       n.stage = stage;
     }

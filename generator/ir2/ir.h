@@ -102,7 +102,9 @@ struct Node {
 struct StateDecl {
   std::string name;
   Type type;
-  int64_t init = 0;  // value of every stream's state after reset
+  int64_t init = 0;    // value of every stream's state after reset
+  bool reset = true;   // false ("noreset"): not cleared by reset, for state that is always written before it is
+                       // read (a K/V row); the interpreter starts it at 0, the hardware at whatever power-up gives
 };
 
 struct MemDecl {

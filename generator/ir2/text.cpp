@@ -34,7 +34,8 @@ std::string List(const std::vector<int64_t>& v) {
 
 std::string Dump(const Graph& g, bool annotate) {
   std::string out = fmt::format("graph {} streams={}\n", g.name, g.streams);
-  for (const StateDecl& s : g.states) out += fmt::format("state {} {} init={}\n", s.name, ToString(s.type), s.init);
+  for (const StateDecl& s : g.states)
+    out += s.reset ? fmt::format("state {} {} init={}\n", s.name, ToString(s.type), s.init) : fmt::format("state {} {} noreset\n", s.name, ToString(s.type));
   for (const MemDecl& m : g.memories) {
     out += fmt::format("mem {} {} depth={}{}", m.name, ToString(m.type), m.depth, m.per_stream ? " per_stream" : "");
     if (!m.init.empty()) out += " init=" + List(m.init);
@@ -206,7 +207,8 @@ Graph Parse(const std::string& text, const std::string& source) {
       StateDecl s;
       s.name = c.Word();
       s.type = c.ParseType();
-      s.init = c.Attr("init");
+      if (c.Accept("noreset")) s.reset = false;
+      else s.init = c.Attr("init");
       if (!c.AtEnd()) c.Fail("unexpected text");
       g.states.push_back(s);
       continue;

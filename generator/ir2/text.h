@@ -3,7 +3,7 @@
 // node; ';' starts an annotation that Parse ignores — Dump writes analysis results there):
 //
 //   graph NAME streams=S
-//   state NAME TYPE init=V                       TYPE: s8, u12, ...
+//   state NAME TYPE (init=V | noreset)           TYPE: s8, u12, ...
 //   mem NAME TYPE depth=D [per_stream] [init=[v, v, ...]]
 //   %N = input NAME TYPE
 //   %N = const V

@@ -61,9 +61,13 @@ std::vector<std::string> Verify(const Graph& g, VerifyLevel level) {
     if (!Identifier(s.name) || !symbols.insert(s.name).second) err(-1, fmt::format("state '{}': not an identifier or a repeated name", s.name));
     if (s.init < s.type.min() || s.init > s.type.max()) err(-1, fmt::format("state '{}': init {} outside {}", s.name, s.init, s.type.width));
   }
-  std::set<std::string> written;
-  for (const Node& n : g.nodes)
+  std::set<std::string> written, writers;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
     if (n.op == Op::kMemWrite) written.insert(n.symbol);
+    if ((n.op == Op::kMemWrite || n.op == Op::kStateNext) && !writers.insert(n.symbol).second)
+      err(static_cast<int>(i), fmt::format("'{}' already has a write port (one writer per state or memory)", n.symbol));
+  }
   for (const MemDecl& m : g.memories) {
     if (!Identifier(m.name) || !symbols.insert(m.name).second) err(-1, fmt::format("memory '{}': not an identifier or a repeated name", m.name));
     if (!m.init.empty() && static_cast<int>(m.init.size()) != m.depth)

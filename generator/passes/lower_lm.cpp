@@ -417,8 +417,8 @@ void BuildModel(Builder& b, const model::LmModel& m, const LmLowerOptions& o) {
           const Use write = b.And(active, here[j]);
           for (int e = 0; e < len; ++e) {
             const std::string ks = fmt::format("{}_k{}_{}", op.name, j, e), vs = fmt::format("{}_v{}_{}", op.name, j, e);
-            g.states.push_back({ks, kt, 0});
-            g.states.push_back({vs, vt, 0});
+            g.states.push_back({ks, kt, 0, /*reset=*/false});  // written at position j before any read uses it
+            g.states.push_back({vs, vt, 0, /*reset=*/false});
             kk[j].push_back(b.Select(here[j], k[e], b.StateRead(ks, sid)));
             vv[j].push_back(b.Select(here[j], v[e], b.StateRead(vs, sid)));
             b.StateNext(ks, sid, k[e], write);

@@ -166,10 +166,15 @@ TEST(LmCli, BadPromptsAndModelsAreRefused) {
   r = RunCli("ref " + m + " --inputs x.txt");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("needs at least one --prompt"), std::string::npos) << r.err;
-  r = RunCli("generate " + m + " -o " + (dir / "out").string());
+  // Commands that handle dense chains only refuse a graph model and write nothing.
+  r = RunCli("report " + m + " -o " + (dir / "out").string());
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("graph model (version 2"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "out"));
+  // generate prints a language model into RTL.
+  r = RunCli("generate " + m + " -o " + (dir / "rtl").string() + " --adders-per-stage 4");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(ReadFileOrThrow((dir / "rtl" / "interface.json").string(), "").find("\"kind\": \"language-model\""), std::string::npos);
   // Unknown op: eval names the file, the op and the field.
   std::string text = ReadFileOrThrow(m, "");
   text.replace(text.find("\"rmsnorm\""), 9, "\"layernorm\"");

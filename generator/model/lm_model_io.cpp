@@ -121,16 +121,7 @@ struct Stage1 {
 
 Stage1 ParseManifestV2(const std::string& text, const std::string& file) {
   Diag diag(file);
-  json root;
-  {
-    std::string error;
-    std::vector<std::string> path;
-    if (!detail::ParseJsonStrict(text, &root, &error, &path)) {
-      if (path.empty()) throw Error(Location{file, "", ""}, "malformed JSON: " + error);
-      throw Error(Location{file, "", detail::JoinJsonPath(path)}, error);
-    }
-  }
-  if (!root.is_object()) throw Error(Location{file, "", ""}, "top level must be a JSON object, got " + detail::JsonTypeName(root));
+  const json root = detail::ParseManifestJson(text, file);
   Stage1 out;
   LmModel& m = out.model;
   m.manifest_path = file;

@@ -161,4 +161,21 @@ inline std::optional<std::string> ReadBounded(const std::string& path, uint64_t 
   }
 }
 
+// Parses a manifest strictly (no repeated keys, bounded nesting) and checks that it is a JSON object; throws
+// hw::Error naming `file` and the offending JSON path.
+inline json ParseManifestJson(const std::string& text, const std::string& file) {
+  json root;
+  std::string error;
+  std::vector<std::string> path;
+  if (!ParseJsonStrict(text, &root, &error, &path)) {
+    if (path.empty()) throw Error(Location{file, "", ""}, "malformed JSON: " + error);
+    const std::string field = JoinJsonPath(path);
+    if (error.rfind("duplicate key", 0) == 0)
+      throw Error(Location{file, "", field}, "key appears more than once in its object (the model would be ambiguous)");
+    throw Error(Location{file, "", field}, error);
+  }
+  if (!root.is_object()) throw Error(Location{file, "", ""}, "top level must be a JSON object, got " + JsonTypeName(root));
+  return root;
+}
+
 }  // namespace hw::model::detail

@@ -90,20 +90,7 @@ struct Manifest {
 
 Manifest ParseManifest(const std::string& manifest_json, const std::string& manifest_name) {
   Diag diag(manifest_name);
-  json root;
-  {
-    std::string error;
-    std::vector<std::string> path;
-    if (!detail::ParseJsonStrict(manifest_json, &root, &error, &path)) {
-      if (path.empty()) throw Error(Location{manifest_name, "", ""}, "malformed JSON: " + error);
-      const std::string field = detail::JoinJsonPath(path);
-      if (error.rfind("duplicate key", 0) == 0)
-        throw Error(Location{manifest_name, "", field}, "key appears more than once in its object (the model would be ambiguous)");
-      throw Error(Location{manifest_name, "", field}, error);
-    }
-  }
-  if (!root.is_object()) throw Error(Location{manifest_name, "", ""}, "top level must be a JSON object, got " + detail::JsonTypeName(root));
-
+  const json root = detail::ParseManifestJson(manifest_json, manifest_name);
   Manifest out;
   Model& m = out.model;
   m.manifest_path = manifest_name;

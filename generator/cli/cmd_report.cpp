@@ -8,11 +8,16 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "common/diag.h"
 #include "common/file_util.h"
 #include "driver/generate.h"
 #include "model/model_io.h"
 #include "report/report_writer.h"
 #include "synth/synth_design.h"
+#include "common/file_util.h"
+#include "model/lm_model_io.h"
+#include "passes/lower_lm.h"
+#include "report/lm_report.h"
 
 namespace hw::cli {
 
@@ -22,6 +27,7 @@ void AddReport(CLI::App& app, Registry& r) {
     bool synth = false, compare = false;
     std::vector<std::string> flows = {"gate", "xilinx"};
     int k = 1, jobs = 2, timeout = 0;
+    double clock_mhz = 200;
     ArithFlags arith;
   };
   auto f = std::make_shared<Flags>();
@@ -35,8 +41,22 @@ void AddReport(CLI::App& app, Registry& r) {
   sub->add_option("--timeout", f->timeout, "seconds per yosys run (0: none)")->default_val(0);
   sub->add_option("--work", f->work, "synthesis work directory (default <out>/synth)");
   sub->add_option("--adders-per-stage", f->k, "adder levels between pipeline registers")->default_val(1);
+  sub->add_option("--clock-mhz", f->clock_mhz, "language models: the assumed clock for the tokens/s figures")->default_val(200);
   f->arith.AddTo(sub);
   r.push_back({sub, [f, sub]() {
+                 if (model::IsGraphManifest(f->model)) {
+                   if (f->synth) throw hw::Error(hw::Location{f->model, "", "--synth"}, "--synth is not supported for language models yet");
+                   const model::LmModel lm = model::LoadLmModel(f->model);
+                   passes::lm::LmLowerOptions lo;
+                   lo.adders_per_stage = f->k;
+                   const report::LmReport rep = report::BuildLmReport(passes::lm::LowerLmModel(lm, lo), lm, f->k, f->clock_mhz);
+                   const std::string md = report::LmReportMarkdown(rep);
+                   std::filesystem::create_directories(f->out);
+                   WriteFileOrThrow((std::filesystem::path(f->out) / "report.json").string(), report::LmReportJson(rep));
+                   WriteFileOrThrow((std::filesystem::path(f->out) / "report.md").string(), md);
+                   std::cout << md << fmt::format("wrote report.json and report.md to {}\n", f->out);
+                   return 0;
+                 }
                  const auto t0 = std::chrono::steady_clock::now();
                  const model::Model m = model::LoadModel(f->model);
                  driver::GenerateOptions o;

@@ -92,6 +92,8 @@ struct Node {
   int pred = 0;                // cmp: index into kPredicates
   std::vector<int64_t> table;  // lut contents (model data)
   std::string comment;         // printed above the node in dumps and Verilog
+  int group = -1;              // index into Graph::groups: the model op this node implements (for reports;
+                               // not part of the text form)
 
   // Analysis results (RangeAnalysis / Schedule): one per result.
   std::vector<Range> range;
@@ -121,6 +123,7 @@ struct Graph {
   std::vector<StateDecl> states;
   std::vector<MemDecl> memories;
   std::vector<Node> nodes;
+  std::vector<std::string> groups;  // names of the model ops the nodes implement (Node::group)
 
   int Add(Node n) {
     nodes.push_back(std::move(n));

@@ -100,7 +100,7 @@ Manifest ParseManifest(const std::string& manifest_json, const std::string& mani
   if (const json* v = root.contains("version") ? &root["version"] : nullptr; v && v->is_number_integer() && *v == 2)
     throw Error(Location{manifest_name, "", "version"},
                 "this is a graph model (version 2, e.g. a language model); this command handles dense chains (version 1) "
-                "only so far; graph models run with `hardwire ref` and `hardwire eval`");
+                "only so far; graph models run with `hardwire ref`, `eval`, `generate`, `sim` and `report`");
   top.Int("version", 1, 1);
   if (auto n = top.String("name")) {
     if (!ValidIdentifier(*n)) top.Error("name", "'" + Printable(*n) + "' " + kIdentifierRule);

@@ -150,6 +150,7 @@ class MaterializeRegisters : public Pass {
           const int src = chain.empty() ? u.node : chain.back();
           r.operands = {Use{src, chain.empty() ? u.result : 0}};
           r.range = {out[u.node].range[u.result]};
+          r.group = out[u.node].group;  // a delay line belongs to the op whose value it carries
           r.stage = out[u.node].stage + static_cast<int>(chain.size()) + 1;
           r.level = 0;
           out.push_back(std::move(r));

@@ -22,7 +22,17 @@ constexpr int64_t kMask32 = 0xFFFFFFFFll;
 bool Plain(const Use& u) { return u.shift == 0 && !u.neg; }
 }  // namespace
 
-Use Builder::Node1(Node n) { return Use{g_.Add(std::move(n)), 0, 0, false}; }
+int Builder::Push(Node n) {
+  n.group = group_;
+  return g_.Add(std::move(n));
+}
+Use Builder::Node1(Node n) { return Use{Push(std::move(n)), 0, 0, false}; }
+
+void Builder::SetGroup(const std::string& name) {
+  const auto it = std::find(g_.groups.begin(), g_.groups.end(), name);
+  group_ = static_cast<int>(it - g_.groups.begin());
+  if (it == g_.groups.end()) g_.groups.push_back(name);
+}
 
 Use Builder::Input(const std::string& name, int bits, bool is_signed) {
   Node n;
@@ -37,7 +47,7 @@ void Builder::Output(const std::string& name, Use u) {
   n.op = Op::kOutput;
   n.symbol = name;
   n.operands = {Plain(u) ? u : Add({u})};
-  g_.Add(std::move(n));
+  Push(std::move(n));
 }
 
 Use Builder::Const(int64_t v) {
@@ -175,7 +185,7 @@ void Builder::StateNext(const std::string& state, Use sid, Use value, Use enable
   n.op = Op::kStateNext;
   n.symbol = state;
   n.operands = {sid, value, enable};
-  g_.Add(std::move(n));
+  Push(std::move(n));
 }
 
 Use Builder::MemRead(const std::string& mem, Use sid, Use addr) {
@@ -191,7 +201,7 @@ void Builder::MemWrite(const std::string& mem, Use sid, Use addr, Use data, Use 
   n.op = Op::kMemWrite;
   n.symbol = mem;
   n.operands = {sid, addr, data, enable};
-  g_.Add(std::move(n));
+  Push(std::move(n));
 }
 
 Use ScaleRequant(Builder& b, Use acc, int64_t m, int64_t s, int64_t lo, int64_t hi) {
@@ -312,7 +322,7 @@ Use LowerArgmax(Builder& b, const UseVec& logits) {
       Node n;
       n.op = Op::kCmpSel;
       n.operands = {level[i].first, level[i].second, level[i + 1].first, level[i + 1].second};
-      const int id = b.graph().Add(std::move(n));
+      const int id = b.Push(std::move(n));
       next.push_back({Use{id, 0}, Use{id, 1}});
     }
     if (level.size() % 2) next.push_back(level.back());
@@ -368,6 +378,7 @@ void BuildModel(Builder& b, const model::LmModel& m, const LmLowerOptions& o) {
   g.states.push_back({"live", {1, false}, 0});
   g.states.push_back({"last", {tok_bits, false}, 0});
   g.states.push_back({"rng", {32, false}, 1});
+  b.SetGroup("control");  // the stream scheduler: prompt port, per-stream position, live flag, random state
   const Use prompt_valid = b.Input("prompt_valid", 1, false);
   const Use prompt_first = b.Input("prompt_first", 1, false);
   const Use prompt_token = b.Input("prompt_token", tok_bits, false);
@@ -396,6 +407,7 @@ void BuildModel(Builder& b, const model::LmModel& m, const LmLowerOptions& o) {
   int vid = 2;
   for (size_t oi = 0; oi < m.ops.size(); ++oi) {
     const LmOp& op = m.ops[oi];
+    b.SetGroup(op.name);
     auto in = [&](int k) -> const UseVec& { return val[op.inputs[k]]; };
     switch (op.kind) {
       case model::LmOpKind::kEmbedding: val[vid++] = LowerEmbedding(b, op, in(0)[0]); break;
@@ -450,6 +462,7 @@ void BuildModel(Builder& b, const model::LmModel& m, const LmLowerOptions& o) {
       }
     }
   }
+  b.SetGroup("control");
   const Use p1 = b.Add({p, b.Const(1)});
   b.StateNext("pos", sid, p1, active);
   b.StateNext("live", sid, b.Cmp(p1, b.Const(T), "lt"), active);

@@ -43,6 +43,10 @@ class Builder {
   Use And(Use a, Use b);
   Use Xor(Use a, Use b);
   Use StreamId();
+  // Nodes appended from now on implement model op `name` (reports attribute them to it).
+  void SetGroup(const std::string& name);
+  // Appends a node as built by the caller (in the current group); returns its id.
+  int Push(hw::ir2::Node n);
   Use StateRead(const std::string& state, Use sid);
   void StateNext(const std::string& state, Use sid, Use value, Use enable);
   Use MemRead(const std::string& mem, Use sid, Use addr);
@@ -51,6 +55,7 @@ class Builder {
  private:
   Use Node1(hw::ir2::Node n);
   hw::ir2::Graph& g_;
+  int group_ = -1;
   std::vector<std::pair<int64_t, int>> consts_;
 };
 

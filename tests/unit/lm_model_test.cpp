@@ -167,10 +167,14 @@ TEST(LmCli, BadPromptsAndModelsAreRefused) {
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("needs at least one --prompt"), std::string::npos) << r.err;
   // Commands that handle dense chains only refuse a graph model and write nothing.
-  r = RunCli("report " + m + " -o " + (dir / "out").string());
+  r = RunCli("explain " + m + " --layer b0_q --neuron 0 --dot " + (dir / "out").string());
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("graph model (version 2"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "out"));
+  // report sums a language model's RTL per block.
+  r = RunCli("report " + m + " -o " + (dir / "report").string() + " --adders-per-stage 4");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(ReadFileOrThrow((dir / "report" / "report.md").string(), "").find("| b0 |"), std::string::npos);
   // generate prints a language model into RTL.
   r = RunCli("generate " + m + " -o " + (dir / "rtl").string() + " --adders-per-stage 4");
   EXPECT_EQ(r.status, 0) << r.err;

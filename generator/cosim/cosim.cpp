@@ -31,12 +31,14 @@ int RunCommand(const std::string& cmd, std::string* output, bool echo) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
-namespace {
-std::string Quote(const std::string& s) {
+std::string ShellQuote(const std::string& s) {
   std::string q = "'";
   for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return q + "'";
 }
+
+namespace {
+std::string Quote(const std::string& s) { return ShellQuote(s); }
 // Optimisation levels for the C++ that Verilator writes (OPT_FAST: the model's eval code, OPT_SLOW: one-time
 // initialisation, OPT_GLOBAL: the Verilator runtime and the harness); ccache, when installed, makes the
 // runtime and harness objects free after the first build.

@@ -60,6 +60,9 @@ reference::Batch ReadVectorsFile(const std::string& path, int expected_width);
 reference::Batch ParseVectors(const std::string& text, const std::string& name, int expected_width);
 void WriteVectorsFile(const std::string& path, const reference::Batch& b);
 
+// `s` in single quotes for a POSIX shell.
+std::string ShellQuote(const std::string& s);
+
 // Runs a command, capturing stdout+stderr; returns the exit status.
 int RunCommand(const std::string& cmd, std::string* output, bool echo);
 

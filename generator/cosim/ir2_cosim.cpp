@@ -47,11 +47,7 @@ std::string PortsHeader(const Graph& g) {
   return s + "  (void)m; (void)y;\n}\n";
 }
 
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+std::string Quote(const std::string& s) { return ShellQuote(s); }
 
 }  // namespace
 

@@ -11,6 +11,7 @@
 #include "common/file_util.h"
 #include "ir2/op_table.h"
 #include "ir2/text.h"
+#include "passes/ir2_sink.h"
 
 namespace hw::passes::ir2 {
 
@@ -181,12 +182,13 @@ void ThrowIfInvalid(const Graph& g, VerifyLevel level, const std::string& when, 
 
 }  // namespace
 
-std::vector<std::string> DefaultPipeline() { return {"range-analysis", "schedule", "materialize-registers"}; }
+std::vector<std::string> DefaultPipeline() { return {"range-analysis", "schedule", "sink", "materialize-registers"}; }
 std::vector<std::string> RegisteredPasses() { return DefaultPipeline(); }
 
 std::unique_ptr<Pass> MakePass(const std::string& name, const PassOptions& o) {
   if (name == "range-analysis") return std::make_unique<RangeAnalysis>();
   if (name == "schedule") return std::make_unique<Schedule>(o.adders_per_stage);
+  if (name == "sink") return MakeSinkPass(o.adders_per_stage);
   if (name == "materialize-registers") return std::make_unique<MaterializeRegisters>();
   std::string known;
   for (const std::string& n : RegisteredPasses()) known += (known.empty() ? "" : ", ") + n;

@@ -5,6 +5,7 @@
 //
 //   range-analysis         ranges of every result, from the op table's range rules
 //   schedule               levels and stages from the timing model (adders per stage K)
+//   sink                   moves pure ops later where that carries fewer register bits (ir2_sink.h)
 //   materialize-registers  reg nodes on every edge that crosses a stage boundary (shared delay lines), so that
 //                          the emitter only prints
 #pragma once

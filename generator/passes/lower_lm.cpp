@@ -489,11 +489,12 @@ hw::ir2::Graph Build(const model::LmModel& m, const LmLowerOptions& o, int strea
 
 hw::ir2::Graph LowerLmModel(const model::LmModel& m, const LmLowerOptions& o) {
   // The stream count must cover the longest feedback loop (the chosen token is fed back to the same stream's
-  // next slot). Schedule once to measure it; the schedule does not depend on S.
+  // next slot). Schedule once to measure it; the schedule does not depend on S. The sink pass's moves
+  // are bounded by S, so the measuring run leaves S unbounded; the real run's moves then stay within the S found.
   int streams = std::max(o.streams, 1);
   if (o.streams == 0) {
-    hw::ir2::Graph probe = Build(m, o, 1);
-    for (const char* p : {"range-analysis", "schedule"}) passes::ir2::MakePass(p, {o.adders_per_stage})->Run(probe);
+    hw::ir2::Graph probe = Build(m, o, 1 << 20);  // no loop bound while measuring
+    for (const char* p : {"range-analysis", "schedule", "sink"}) passes::ir2::MakePass(p, {o.adders_per_stage})->Run(probe);
     for (const hw::ir2::FeedbackLoop& l : hw::ir2::FeedbackLoops(probe)) streams = std::max(streams, l.clocks());
   }
   hw::ir2::Graph g = Build(m, o, streams);

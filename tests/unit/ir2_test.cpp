@@ -17,7 +17,7 @@ namespace hw::ir2 {
 namespace {
 
 namespace fs = std::filesystem;
-const std::vector<std::string> kDesigns = {"lut", "mul", "memory", "accumulator", "residual", "bits"};
+const std::vector<std::string> kDesigns = {"lut", "mul", "memory", "accumulator", "residual", "bits", "kvcache"};
 
 std::string DesignText(const std::string& name) { return ReadFileOrThrow(std::string(HW_TEST_DATA) + "/ir2/" + name + ".ir", "ir"); }
 
@@ -161,9 +161,10 @@ TEST(Ir2Passes, PassManagerRejectsUnknownNamesAndAuditsClaims) {
   passes::ir2::PassManager dumping(passes::ir2::DefaultPipeline(), {}, dir.string());
   dumping.Run(h);
   EXPECT_TRUE(fs::exists(dir / "00-input.ir"));
-  EXPECT_TRUE(fs::exists(dir / "03-materialize-registers.ir"));
-  EXPECT_EQ(dumping.records().size(), 3u);
-  EXPECT_TRUE(dumping.records()[2].changed);
+  EXPECT_TRUE(fs::exists(dir / "03-sink.ir"));
+  EXPECT_TRUE(fs::exists(dir / "04-materialize-registers.ir"));
+  EXPECT_EQ(dumping.records().size(), 4u);
+  EXPECT_TRUE(dumping.records()[3].changed);
   fs::remove_all(dir);
 }
 

@@ -166,8 +166,18 @@ TEST(LmCli, BadPromptsAndModelsAreRefused) {
   r = RunCli("ref " + m + " --inputs x.txt");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("needs at least one --prompt"), std::string::npos) << r.err;
+  // explain shows a dense op's adder tree and refuses other ops, writing nothing then.
+  r = RunCli("explain " + m + " --layer b0_attn --neuron 0 --svg none --dot " + (dir / "out").string());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("explain needs a dense op; this one is attention"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out"));
+  r = RunCli("explain " + m + " --layer b0_q --neuron 0 --svg none --dot " + (dir / "out").string());
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(hw::ReadFileOrThrow((dir / "out").string(), "dot").find("digraph"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(dir / "out"));
+  std::filesystem::remove(dir / "out");
   // Commands that handle dense chains only refuse a graph model and write nothing.
-  r = RunCli("explain " + m + " --layer b0_q --neuron 0 --dot " + (dir / "out").string());
+  r = RunCli("synth " + m + " --work " + (dir / "out").string());
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("graph model (version 2"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "out"));

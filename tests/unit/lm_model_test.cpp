@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <functional>
 #include <sys/wait.h>
@@ -185,6 +187,15 @@ TEST(LmCli, BadPromptsAndModelsAreRefused) {
   r = RunCli("report " + m + " -o " + (dir / "report").string() + " --adders-per-stage 4");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(ReadFileOrThrow((dir / "report" / "report.md").string(), "").find("| b0 |"), std::string::npos);
+  {
+    // The K/V cache: a K and a V row of d elements per position (context 8, d 16), here 8-bit, per stream.
+    const auto j = nlohmann::json::parse(ReadFileOrThrow((dir / "report" / "report.json").string(), ""));
+    const long kv = j.at("kv_cache_bits_per_stream").get<long>(), other = j.at("other_state_bits_per_stream").get<long>();
+    EXPECT_EQ(kv % (2 * 8 * 16), 0);
+    EXPECT_GE(kv, 2 * 8 * 16 * 2);
+    EXPECT_EQ(kv + other, j.at("total").at("state_bits_per_stream").get<long>());
+    EXPECT_EQ(j.at("kv_cache_bits").get<long>(), kv * j.at("streams").get<long>());
+  }
   // generate prints a language model into RTL.
   r = RunCli("generate " + m + " -o " + (dir / "rtl").string() + " --adders-per-stage 4");
   EXPECT_EQ(r.status, 0) << r.err;

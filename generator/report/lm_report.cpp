@@ -72,10 +72,11 @@ LmReport BuildLmReport(const hw::ir2::Graph& g, const model::LmModel& m, int add
     if (best < 0)
       for (size_t i = 0; i < g.groups.size(); ++i)
         if (g.groups[i] == "control") best = static_cast<int>(i);
-    groups[best >= 0 ? best : static_cast<int>(g.groups.size())].state_bits_per_stream += st.type.width;
+    const long bits = static_cast<long>(st.type.width) * st.lanes;
+    groups[best >= 0 ? best : static_cast<int>(g.groups.size())].state_bits_per_stream += bits;
     bool kv = false;
     for (const model::LmOp& op : m.ops) kv |= op.kind == model::LmOpKind::kAttention && best >= 0 && g.groups[best] == op.name;
-    (kv ? r.kv_bits_per_stream : r.other_state_bits_per_stream) += st.type.width;
+    (kv ? r.kv_bits_per_stream : r.other_state_bits_per_stream) += bits;
   }
   std::map<std::string, size_t> block_index;
   r.total.name = "total";

@@ -11,6 +11,7 @@
 #include "common/file_util.h"
 #include "ir2/op_table.h"
 #include "ir2/text.h"
+#include "passes/ir2_linear_form.h"
 #include "passes/ir2_sink.h"
 
 namespace hw::passes::ir2 {
@@ -31,9 +32,12 @@ class RangeAnalysis : public Pass {
   VerifyLevel level() const override { return VerifyLevel::kRanges; }
   bool Run(Graph& g) override {
     bool changed = false;
-    for (Node& n : g.nodes) {
+    LinearRanges sums(g);  // adds: exact ranges of linear forms (ir2_linear_form.h)
+    for (size_t k = 0; k < g.nodes.size(); ++k) {
+      Node& n = g.nodes[k];
       std::vector<Range> r(hw::ir2::Results(g, n));
       for (int i = 0; i < static_cast<int>(r.size()); ++i) r[i] = Info(n.op).range(g, n, i);
+      if (n.op == Op::kAdd) r[0] = sums.AddRange(static_cast<int>(k), r[0]);
       changed |= r != n.range;
       n.range = std::move(r);
     }

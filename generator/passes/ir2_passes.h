@@ -3,7 +3,7 @@
 // the input and after every pass, and a pass that claims "unchanged" is audited (its output must print the
 // same as its input). Dumps go to numbered files, one per pass.
 //
-//   range-analysis         ranges of every result, from the op table's range rules
+//   range-analysis         ranges of every result, from the op table's range rules (adds: linear forms, ir2_linear_form.h)
 //   schedule               levels and stages from the timing model (adders per stage K)
 //   sink                   moves pure ops later where that carries fewer register bits (ir2_sink.h)
 //   materialize-registers  reg nodes on every edge that crosses a stage boundary (shared delay lines), so that

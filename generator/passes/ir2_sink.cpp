@@ -133,7 +133,7 @@ class Sink : public Pass {
   double OperandCost(const Graph& g, int i, const Use& u, int s, int t) const {
     const Node& o = g.nodes[u.node];
     if (o.op == Op::kConst) return 0;
-    if (sole_reader_[u.node] && Movable(o)) return 0;  // it will follow
+    if (life_[u.node][u.result].sole == i && Movable(o)) return 0;  // this result's only reader: it will follow
     const Lifetime& l = life_[u.node][u.result];
     const int last = std::max(o.stage, l.who1 == i ? l.max2 : l.max1);
     const int ext = std::max(last, t) - std::max(last, s);
@@ -147,11 +147,11 @@ class Sink : public Pass {
   // stages of its movable readers, kept current as readers move.
   struct Lifetime {
     int max1 = INT_MIN, who1 = -1, max2 = INT_MIN;
+    int sole = -1;  // the only reader, or -2 when there are several
     std::map<int, int> movable;  // stage -> how many movable readers there
   };
   void InitLifetimes(const Graph& g) {
     life_.assign(g.nodes.size(), {});
-    sole_reader_.assign(g.nodes.size(), true);
     for (size_t i = 0; i < g.nodes.size(); ++i) life_[i].resize(g.nodes[i].range.size());
     for (int i = 0; i < static_cast<int>(g.nodes.size()); ++i) {
       const Node& c = g.nodes[i];
@@ -159,8 +159,9 @@ class Sink : public Pass {
       for (const Use& u : c.operands) {
         if (std::find(seen.begin(), seen.end(), std::make_pair(u.node, u.result)) != seen.end()) continue;
         seen.emplace_back(u.node, u.result);
-        if (!readers_[u.node].empty() && readers_[u.node].front().node != i) sole_reader_[u.node] = false;
-        Note(life_[u.node][u.result], i, Want(c));
+        Lifetime& l = life_[u.node][u.result];
+        l.sole = l.sole == -1 ? i : -2;
+        Note(l, i, Want(c));
         if (Movable(c)) ++life_[u.node][u.result].movable[c.stage];
       }
     }
@@ -205,7 +206,6 @@ class Sink : public Pass {
   int k_;
   std::vector<std::vector<Reader>> readers_;
   std::vector<std::vector<Lifetime>> life_;  // per node and result
-  std::vector<bool> sole_reader_;             // read by one op only
 };
 
 }  // namespace

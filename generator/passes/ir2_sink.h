@@ -8,7 +8,7 @@
 // Ops are visited from the last to the first, so an op's readers have their final stage when it is placed. For
 // each op the pass tries every stage between its own and the latest its readers allow and keeps the one with
 // the largest saving: the op's own result width times the stages moved, minus what its operands must be
-// carried further. An operand read only by this op and itself movable will follow and costs nothing; an
+// carried further. An operand result read only by this op, of an op that can move, will follow and costs nothing; an
 // operand shared by m readers is charged 1/m of its extension (its sibling readers are expected to move
 // alike). State and memory reads may move too; a write of the same symbol then moves with them (a token must
 // never see its own write), within the stream count's loop bound. If the graph as a whole ends up carrying

@@ -1,6 +1,7 @@
 // Graph-model (version 2) loader: a random LM loads; bad manifests and tensors get errors naming file, op, field.
 #include "model/lm_model_io.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -200,6 +201,25 @@ TEST(LmCli, BadPromptsAndModelsAreRefused) {
   r = RunCli("generate " + m + " -o " + (dir / "rtl").string() + " --adders-per-stage 4");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(ReadFileOrThrow((dir / "rtl" / "interface.json").string(), "").find("\"kind\": \"language-model\""), std::string::npos);
+  // sim refuses bad prompts before building anything: unknown symbols, longer than the context, more prompts
+  // than the chip has streams.
+  const std::string sim = "sim " + m + " --rtl " + (dir / "rtl").string() + " --build-dir " + (dir / "simdir").string();
+  r = RunCli(sim + " --prompt ab --prompt 'a?c'");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "error: --prompt 2: character '?' at offset 1 is not in the model's vocabulary\n");
+  r = RunCli(sim + " --prompt abcabcabc");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "error: --prompt 1: the prompt has 9 tokens; the model's context is 8\n");
+  {
+    const int streams = nlohmann::json::parse(ReadFileOrThrow((dir / "rtl" / "interface.json").string(), "")).at("streams").get<int>();
+    std::string many;
+    for (int s = 0; s <= streams; ++s) many += "ab\n";
+    WriteFileOrThrow((dir / "prompts.txt").string(), many);
+    r = RunCli(sim + " --prompts-file " + (dir / "prompts.txt").string());
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find(fmt::format("{} prompts for {} streams", streams + 1, streams)), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "simdir"));
   // Unknown op: eval names the file, the op and the field.
   std::string text = ReadFileOrThrow(m, "");
   text.replace(text.find("\"rmsnorm\""), 9, "\"layernorm\"");

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <filesystem>
 #include <random>
 
@@ -193,6 +194,67 @@ TEST(Ir2CosimLm, YosysInfersTheKvRowsAsMemories) {
   for (size_t p = kv.find("st_"); p != std::string::npos; p = kv.find("st_", p + 1)) ++rows;
   EXPECT_EQ(rows, 2 * spec.blocks * spec.context) << kv;  // a K and a V memory per block and position
   EXPECT_NE(ReadFileOrThrow((dir / "all.txt").string(), "yosys").find("$mem_v2"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hw::cosim
+
+// A stream that has filled its context raises `done` and stays silent until it is given a new prompt; the new
+// prompt restarts it at position 0 with a freshly seeded random state, while the other streams go on. Two
+// sessions per stream, back to back, with bubbles and clock-enable stalls: every token of both sessions equals
+// the reference, and the RTL equals the interpreter on every output of every slot.
+namespace hw::cosim {
+namespace {
+
+TEST(Ir2CosimLm, ANewPromptAfterDoneRestartsTheStream) {
+  const model::RandomLmFiles f = model::RandomLm(model::RandomLmSpec{}, 41);
+  const model::LmModel m = model::ParseLmModel(f.manifest, "lm.json", model::SerializeSafetensors(f.tensors), "lm.safetensors");
+  passes::lm::LmLowerOptions o;
+  o.adders_per_stage = 4;
+  const hw::ir2::Graph g = passes::lm::LowerLmModel(m, o);
+  std::mt19937_64 rng(17);
+  std::vector<LmStreamPlan> first, second;
+  std::vector<std::vector<int>> p1, p2;
+  for (int s = 0; s < g.streams; ++s) {
+    for (auto* p : {&p1, &p2}) {
+      p->emplace_back(1 + rng() % 3);
+      for (int& t : p->back()) t = static_cast<int>(rng() % m.vocab_size());
+    }
+    first.push_back({p1.back(), s % 3});
+    second.push_back({p2.back(), static_cast<int>(rng() % 2)});
+  }
+  const uint32_t seed = 99;
+  LmSchedule sched = MakeLmSchedule(g, m, first, seed, /*greedy=*/false, 5, 1);
+  ASSERT_EQ(sched.slots.size() % static_cast<size_t>(g.streams), 0u);  // whole rounds: the second session starts at slot 0
+  const LmSchedule again = MakeLmSchedule(g, m, second, seed, false, 5, 2);
+  sched.slots.insert(sched.slots.end(), again.slots.begin(), again.slots.end());
+  const auto dir = std::filesystem::path(HW_BINARY_DIR) / "test_out" / "ir2_cosim" / "lm_reprompt";
+  const Ir2CosimResult res = CosimIr2(g, sched.slots, dir.string(), /*stall_seed=*/5, /*dump=*/true);
+  ASSERT_EQ(res.failed, 0) << res.log;
+
+  const auto ref1 = reference::Generate(m, p1, m.context + 1, seed), ref2 = reference::Generate(m, p2, m.context + 1, seed);
+  const auto outs = g.Outputs();
+  auto port = [&](const std::string& name) {
+    for (size_t k = 0; k < outs.size(); ++k)
+      if (g.nodes[outs[k]].symbol == name) return k;
+    throw std::runtime_error(name);
+  };
+  const size_t o_token = port("token"), o_valid = port("token_valid"), o_stream = port("stream"), o_pos = port("position"), o_done = port("done");
+  std::vector<std::array<std::vector<int>, 2>> got(g.streams);
+  std::vector<int> session(g.streams, 0);
+  for (const std::vector<int64_t>& y : res.outputs) {
+    if (!y[o_valid]) continue;
+    const int s = static_cast<int>(y[o_stream]), pos = static_cast<int>(y[o_pos]);
+    ASSERT_LT(session[s], 2) << "stream " << s << " produced a token after its second session was done";
+    const auto& prompt = session[s] == 0 ? p1[s] : p2[s];
+    if (pos + 1 >= static_cast<int>(prompt.size())) got[s][session[s]].push_back(static_cast<int>(y[o_token]));
+    if (y[o_done]) ++session[s];
+  }
+  for (int s = 0; s < g.streams; ++s) {
+    EXPECT_EQ(session[s], 2) << "stream " << s;
+    EXPECT_EQ(got[s][0], ref1[s].generated) << "stream " << s << ", first session";
+    EXPECT_EQ(got[s][1], ref2[s].generated) << "stream " << s << ", second session";
+  }
 }
 
 }  // namespace

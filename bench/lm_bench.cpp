@@ -6,6 +6,7 @@
 // L, S, adders, multipliers, table entries, pipeline flip-flops and per-stream state bits.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <iostream>
@@ -16,6 +17,7 @@
 #include "ir2/op_table.h"
 #include "model/lm_model_io.h"
 #include "passes/lower_lm.h"
+#include "report/lm_report.h"
 
 int main(int argc, char** argv) {
   std::string path = std::string(HW_SOURCE_DIR) + "/weights/tiny_lm/model.json", work = "out/lm_bench";
@@ -40,7 +42,8 @@ int main(int argc, char** argv) {
       if (n.op == hw::ir2::Op::kReg) ff += hw::ir2::TypeOf(n.range[0]).width;
       if (n.op == hw::ir2::Op::kLut) lut_entries += static_cast<long>(n.table.size());
     }
-    for (const auto& s : g.states) state_bits += static_cast<long>(s.type.width) * g.streams;
+    for (const auto& s : g.states) state_bits += static_cast<long>(s.type.width) * s.lanes * g.streams;
+    const hw::report::LmReport rep = hw::report::BuildLmReport(g, m, k, 200);
     std::vector<hw::cosim::LmStreamPlan> plans;
     for (int s = 0; s < g.streams; ++s) plans.push_back({{s % m.vocab_size()}, 0});
     const hw::cosim::LmSchedule sched = hw::cosim::MakeLmSchedule(g, m, plans, 1, false, 0, 1);
@@ -58,6 +61,10 @@ int main(int argc, char** argv) {
     fmt::print("adders {}, multipliers {}, tables {} ({} entries), pipeline flip-flops {}, per-stream state {} bits ({} per stream)\n",
                counts[static_cast<int>(hw::ir2::Op::kAdd)], counts[static_cast<int>(hw::ir2::Op::kMul)],
                counts[static_cast<int>(hw::ir2::Op::kLut)], lut_entries, ff, state_bits, state_bits / g.streams);
+    fmt::print("memory: K/V cache {} bits ({} per stream) in {} memories of {} words; other per-stream state {} bits per stream\n",
+               rep.kv_bits_per_stream * g.streams, rep.kv_bits_per_stream,
+               std::count_if(g.states.begin(), g.states.end(), [](const auto& s) { return s.lanes > 1; }), g.streams,
+               rep.other_state_bits_per_stream);
     return c.tokens_failed == 0 && res.failed == 0 ? 0 : 1;
   } catch (const hw::Error& e) {
     for (const auto& msg : e.messages()) std::cerr << "error: " << msg << '\n';

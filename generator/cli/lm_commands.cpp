@@ -71,6 +71,13 @@ int GenerateLm(const LmGenerateFlags& f) {
                 {"inputs", PortList(g, g.Inputs(), false)},
                 {"outputs", PortList(g, g.Outputs(), true)},
                 {"taps", taps}};
+  // Per-stream state as the Verilog arrays that hold it (one word per stream slot): the K/V rows are the
+  // memories a hardware team would map to SRAM macros.
+  json state = json::array();
+  for (const auto& s : g.states)
+    state.push_back({{"array", "st_" + s.name}, {"words", g.streams}, {"word_bits", s.type.width * s.lanes}, {"lanes", s.lanes},
+                     {"lane_bits", s.type.width}, {"signed", s.type.is_signed}, {"reset", s.reset}});
+  iface["per_stream_state"] = state;
   files.push_back({"interface.json", iface.dump(2) + "\n"});
   driver::WriteOutputDir(files, f.out);
   long counts[64] = {0};
@@ -79,7 +86,7 @@ int GenerateLm(const LmGenerateFlags& f) {
   for (const auto& n : g.nodes)
     if (n.op == hw::ir2::Op::kReg) ff += hw::ir2::TypeOf(n.range[0]).width;
   long state_bits = 0;
-  for (const auto& s : g.states) state_bits += static_cast<long>(s.type.width) * g.streams;
+  for (const auto& s : g.states) state_bits += static_cast<long>(s.type.width) * s.lanes * g.streams;
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cout << fmt::format("language model '{}': context {}, vocabulary {}, {} matrix weights\n", l.model.name, l.model.context,
                            l.model.vocab_size(), l.model.MatrixWeights());

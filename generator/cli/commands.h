@@ -30,6 +30,7 @@ void AddReport(CLI::App& app, Registry& r);
 void AddExplain(CLI::App& app, Registry& r);
 void AddEval(CLI::App& app, Registry& r);
 void AddIr(CLI::App& app, Registry& r);
+void AddImport(CLI::App& app, Registry& r);
 
 // Shared option groups.
 struct ArithFlags {

@@ -61,10 +61,22 @@ struct CTensor {
   std::string quant_node;
 };
 
+// Saturating at 2^62 (a crafted shape cannot overflow; every limit is far below).
 int64_t Numel(const std::vector<int64_t>& shape) {
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (int64_t d : shape) {
+    if (d <= 0) return 0;
+    n = n > (int64_t{1} << 62) / d ? (int64_t{1} << 62) : n * d;
+  }
   return n;
+}
+
+int64_t SatMul(int64_t a, int64_t b) { return Numel({a, b}); }
+
+// double -> int64 without undefined behaviour for huge or non-finite values (clamped to +-2^62).
+int64_t ToInt(double x) {
+  if (!(x == x)) return 0;
+  return static_cast<int64_t>(std::min(std::max(x, -4.6e18), 4.6e18));
 }
 
 std::string ShapeStr(const std::vector<int64_t>& s) {
@@ -123,6 +135,7 @@ struct Quantizer {
     if (bipolar) return t >= 0.0f ? 1 : -1;
     t = t + static_cast<float>(z(ch));
     double d = t;
+    if (d != d) throw Error(std::vector<std::string>{"a quantizer input is not a number (NaN) for some accumulator value"});
     d = std::min(std::max(d, static_cast<double>(qmin)), static_cast<double>(qmax));
     if (rounding == "ROUND" || rounding == "HALF_EVEN") d = std::nearbyint(d);
     else if (rounding == "CEIL") d = std::ceil(d);
@@ -209,7 +222,7 @@ class Importer {
   bool have_input_ = false;
   std::string output_name_;
   bool finished_ = false;
-  std::string softmax_node_;
+  std::string softmax_node_, logits_tensor_;
 };
 
 CTensor Importer::FromProto(const onnx::TensorProto& t, const onnx::NodeProto* n, const std::string& what) const {
@@ -342,6 +355,8 @@ void Importer::FoldConstant(const onnx::NodeProto& n) {
   const std::string& op = n.op_type();
   auto out = [&](CTensor t) {
     if (n.output_size() < 1) Fail(&n, "output", "node has no output");
+    for (double x : t.v)
+      if (!std::isfinite(x)) Fail(&n, "output", "constant folding produced a non-finite value");
     consts_[n.output(0)] = std::move(t);
   };
   auto binary = [&](auto f) {
@@ -396,9 +411,9 @@ void Importer::FoldConstant(const onnx::NodeProto& n) {
       Fail(&n, "input 0", "Gather on constants is supported for 1-D data along axis 0 only");
     CTensor t{ind.shape, {}, data.is_float};
     for (double i : ind.v) {
-      int64_t k = static_cast<int64_t>(i);
+      int64_t k = ToInt(i);
       if (k < 0) k += data.shape[0];
-      if (k < 0 || k >= data.shape[0]) Fail(&n, "input 1", fmt::format("index {} out of range", static_cast<int64_t>(i)));
+      if (k < 0 || k >= data.shape[0]) Fail(&n, "input 1", fmt::format("index {} out of range", ToInt(i)));
       t.v.push_back(data.v[k]);
     }
     return out(std::move(t));
@@ -407,7 +422,7 @@ void Importer::FoldConstant(const onnx::NodeProto& n) {
     CTensor t = Const(n, 0);
     std::vector<int64_t> axes;
     if (auto a = AttrInts(n, "axes")) axes = *a;
-    else if (n.input_size() > 1) for (double x : Const(n, 1).v) axes.push_back(static_cast<int64_t>(x));
+    else if (n.input_size() > 1) for (double x : Const(n, 1).v) axes.push_back(ToInt(x));
     if (op == "Unsqueeze") {
       const int64_t r = static_cast<int64_t>(t.shape.size() + axes.size());
       for (int64_t& a : axes) a = a < 0 ? a + r : a;
@@ -453,13 +468,15 @@ void Importer::FoldConstant(const onnx::NodeProto& n) {
     std::vector<int64_t> shape;
     int64_t known = 1, infer = -1;
     for (size_t i = 0; i < s.v.size(); ++i) {
-      int64_t d = static_cast<int64_t>(s.v[i]);
+      int64_t d = ToInt(s.v[i]);
       if (d == 0 && i < t.shape.size()) d = t.shape[i];
       if (d == -1) infer = static_cast<int64_t>(i), d = 1;
-      else known *= d;
+      else if (d < 0) Fail(&n, "input 1", "negative dimension");
+      else known = SatMul(known, d);
       shape.push_back(d);
     }
     if (infer >= 0) shape[infer] = known ? Numel(t.shape) / known : 0;
+    if (shape.size() > 16) Fail(&n, "input 1", "rank above 16");
     if (Numel(shape) != Numel(t.shape))
       Fail(&n, "input 1", fmt::format("cannot reshape {} to {}", ShapeStr(t.shape), ShapeStr(shape)));
     t.shape = shape;
@@ -622,16 +639,18 @@ void Importer::Dynamic(const onnx::NodeProto& n) {
       const CTensor& s = Const(n, 1);
       int64_t known = 1, infer = -1;
       for (size_t i = 0; i < s.v.size(); ++i) {
-        int64_t v = static_cast<int64_t>(s.v[i]);
+        int64_t v = ToInt(s.v[i]);
         if (v == 0 && i < d.shape.size()) v = d.shape[i];
         if (v == -1) infer = static_cast<int64_t>(i), v = 1;
-        else known *= v;
+        else if (v < 0) Fail(&n, "input 1", "negative dimension");
+        else known = SatMul(known, v);
         shape.push_back(v);
       }
       if (infer >= 0 && known > 0) shape[infer] = total / known;
       if (Numel(shape) != total)
         Fail(&n, "input 1", fmt::format("cannot reshape {} to {}", ShapeStr(d.shape), ShapeStr(shape)));
     }
+    if (shape.empty()) Fail(&n, "", "reshaping to a scalar is not supported");
     if (d.kind == Dyn::Kind::kAcc && shape.back() != d.channels())
       Fail(&n, "", "reshaping an accumulator before its quantizer is not supported");
     if (d.kind == Dyn::Kind::kCodes && d.q.scale.size() > 1 && shape.back() != d.channels())
@@ -761,6 +780,7 @@ void Importer::Dynamic(const onnx::NodeProto& n) {
         if (i == 0) wscale[o] = qs[k];
         else if (qs[k] != wscale[o])
           Fail(&n, "input 1", fmt::format("weight scales differ within output channel {} (only per-tensor or per-output-channel scales fold into integers)", o));
+        if (std::abs(codes[k]) > 65536 || codes[k] != std::round(codes[k])) Fail(&n, "input 1", "weight code out of range");
         P->w.at(static_cast<int>(o), static_cast<int>(i)) = static_cast<int64_t>(codes[k]);
       }
     if (d.q.scale.size() > 1)
@@ -800,6 +820,7 @@ void Importer::Dynamic(const onnx::NodeProto& n) {
     d.shape = d.shape;
     finished_ = true;
     softmax_node_ = n.name();
+    logits_tensor_ = n.input(di);
     return emit(d, "argmax (Softmax is monotone: the class with the largest probability is the largest logit)");
   }
   Fail(&n, "op_type", fmt::format("op '{}' (domain '{}') is not supported here; {}", op, n.domain(), kSupported));
@@ -847,7 +868,8 @@ i128 CeilDiv(i128 a, i128 b) {  // b > 0
   return q;
 }
 
-std::optional<Requant> FindRequant(const Channel& c, int64_t clamp_lo, int64_t clamp_hi, int64_t off) {
+// `budget` bounds the work (step checks) so that a crafted model cannot make the import run for hours.
+std::optional<Requant> FindRequant(const Channel& c, int64_t clamp_lo, int64_t clamp_hi, int64_t off, int64_t* budget) {
   if (c.steps.empty()) {
     const int64_t v = c.ylo + off;
     Requant q;
@@ -861,8 +883,8 @@ std::optional<Requant> FindRequant(const Channel& c, int64_t clamp_lo, int64_t c
     if (Satisfies(c, q, clamp_lo, clamp_hi, off)) return q;
     return std::nullopt;
   }
-  const auto [t0, v0] = c.steps.front();
-  const auto [t1, v1] = c.steps.back();
+  const int64_t t0 = c.steps.front().first, v0 = c.steps.front().second;
+  const int64_t t1 = c.steps.back().first, v1 = c.steps.back().second;
   auto b_for = [&](int64_t m, int64_t s) -> int64_t {
     const i128 k = s == 0 ? static_cast<i128>(v0 + off) : (static_cast<i128>(2 * (v0 + off) - 1) << (s - 1));
     return static_cast<int64_t>(CeilDiv(k, m) - t0);
@@ -891,6 +913,7 @@ std::optional<Requant> FindRequant(const Channel& c, int64_t clamp_lo, int64_t c
         any = true;
         Requant q{0, static_cast<int64_t>(m), s};
         q.b = b_for(q.m, s);
+        if ((*budget -= static_cast<int64_t>(c.steps.size()) + 2) < 0) return std::nullopt;
         if (Satisfies(c, q, clamp_lo, clamp_hi, off)) return q;
       }
       if (!any) break;
@@ -968,13 +991,14 @@ void Importer::CloseLayer(const onnx::NodeProto& n, Dyn& d, const Quantizer& q, 
   int64_t off = 0;
   bool found = false;
   std::vector<int> failed;
-  for (int64_t k = 0; k <= 16 && !found; ++k)
+  int64_t budget = int64_t{1} << 28;
+  for (int64_t k = 0; k <= 16 && !found && budget > 0; ++k)
     for (int64_t sign : {1, -1}) {
       if (k == 0 && sign < 0) continue;
       off = sign * k;
       failed.clear();
       for (int o = 0; o < outn; ++o) {
-        auto r = FindRequant(ch[o], q.ylo() + off, q.yhi() + off, off);
+        auto r = FindRequant(ch[o], q.ylo() + off, q.yhi() + off, off, &budget);
         if (!r) failed.push_back(o);
         else rq[o] = *r;
       }
@@ -983,10 +1007,15 @@ void Importer::CloseLayer(const onnx::NodeProto& n, Dyn& d, const Quantizer& q, 
         break;
       }
     }
-  if (!found)
+  if (!found) {
+    const bool ties = min_margin == 0 && (q.rounding == "ROUND" || q.rounding == "HALF_EVEN");
     Fail(&n, "", fmt::format("layer '{}': no integer requantization (acc*M + r) >> S reproduces this quantizer exactly at "
-                             "{} channel(s) (first: {}); this needs the threshold op (docs/import.md, next steps)",
-                             lname, failed.size(), failed.front()));
+                             "{} channel(s) (first: {}){}; this needs the threshold op (docs/import.md, next steps)",
+                             lname, failed.size(), failed.front(),
+                             ties ? ": the quantizer rounds half to even and reachable accumulators land exactly on ties, "
+                                    "so its steps alternate in a pattern that round-half-up cannot follow"
+                                  : ""));
+  }
   // Check the claim: value by value where the range is small enough, else at every step and the ends.
   const int64_t clamp_lo = q.ylo() + off, clamp_hi = q.yhi() + off;
   bool exhaustive = true;
@@ -998,7 +1027,7 @@ void Importer::CloseLayer(const onnx::NodeProto& n, Dyn& d, const Quantizer& q, 
       ++checked;
       HW_CHECK(g(a) == f(o, a) + off, fmt::format("import: requantization of layer {} channel {} differs at accumulator {}", lname, o, a));
     };
-    if (c.hi - c.lo + 1 <= opt_.exhaustive_limit) {
+    if (c.hi - c.lo + 1 <= opt_.exhaustive_limit && checked + (c.hi - c.lo + 1) <= (int64_t{1} << 27)) {
       for (int64_t a = c.lo; a <= c.hi; ++a) check(a);
     } else {
       exhaustive = false;
@@ -1024,6 +1053,16 @@ void Importer::CloseLayer(const onnx::NodeProto& n, Dyn& d, const Quantizer& q, 
   int64_t max_s = 0;
   for (const Requant& r : rq) max_s = std::max(max_s, r.s);
   int flips = static_cast<int>(std::count(flip.begin(), flip.end(), true));
+  // With dyadic constants (powers of two; no BatchNorm or Div) and small codes every float32 operation above is
+  // exact, so a value exactly on a rounding boundary is a true tie that every runtime resolves the same way.
+  bool dyadic = true;
+  auto is_dyadic = [](double x) { const double y = std::ldexp(x, 40); return std::abs(y) < 9e15 && y == std::round(y); };
+  for (int o = 0; o < outn; ++o) dyadic = dyadic && is_dyadic(P.a[o]) && is_dyadic(P.c[o]) && is_dyadic(q.s(o));
+  for (const ChainOp& c : d.chain) {
+    dyadic = dyadic && c.k != ChainOp::K::kBatchNorm && c.k != ChainOp::K::kDiv;
+    for (double x : c.c) dyadic = dyadic && is_dyadic(x);
+  }
+  for (double x : q.scale) dyadic = dyadic && (x == std::ldexp(1.0, std::ilogb(x)));
   nlohmann::json lj{{"name", lname},
                     {"onnx_nodes", [&] { auto v = P.nodes; v.push_back(n.name()); return v; }()},
                     {"weight_quantizer", P.weight_quant},
@@ -1038,11 +1077,12 @@ void Importer::CloseLayer(const onnx::NodeProto& n, Dyn& d, const Quantizer& q, 
                     {"exactness", exhaustive ? "proved: every reachable accumulator value checked"
                                              : "checked at every threshold and both ends (monotone chain)"},
                     {"accumulator_values_checked", checked},
-                    {"min_margin_to_rounding_boundary", min_margin}};
+                    {"min_margin_to_rounding_boundary", min_margin},
+                    {"float_ops_exact", dyadic}};
   if (off != 0)
     lj["note"] = fmt::format("the integer values are the quantizer's codes plus {} (no exact requantization exists for the "
                              "codes themselves); the next layer's bias absorbs the offset", off);
-  if (min_margin < 1e-4)
+  if (min_margin < 1e-4 && !(dyadic && min_margin == 0))
     approximations_.push_back(fmt::format("layer '{}': a float value lies within {:.2g} quantizer steps of a rounding boundary; "
                                           "float32 evaluation order in another runtime could round it differently", lname, min_margin));
   layers_.push_back(lj);
@@ -1143,7 +1183,7 @@ void Importer::LogicalOutput(Dyn& d, bool argmax) {
     const double scale = K[0] / mult, offset = C[0] - scale * static_cast<double>(b[0]);
     nlohmann::json per = nlohmann::json::array();
     for (int o = 0; o < outn; ++o) per.push_back({{"scale", K[o] / mult}, {"offset", C[o] - K[o] / mult * static_cast<double>(b[o])}});
-    oj = {{"kind", "logits"}, {"exact_affine", exact}, {"real", "real = scale * value + offset"}, {"scale", scale},
+    oj = {{"kind", "logits"}, {"tensor", logits_tensor_}, {"exact_affine", exact}, {"real", "real = scale * value + offset"}, {"scale", scale},
           {"offset", offset}, {"weight_multiplier", mult}, {"per_channel", per}};
     std::vector<std::string> nodes = P.nodes;
     for (const ChainOp& c : d.chain) nodes.push_back(c.node);
@@ -1184,7 +1224,8 @@ ImportResult Importer::Run(const onnx::ModelProto& mp) {
     input_name = in.name();
     Dyn d;
     const auto& tt = in.type().tensor_type();
-    for (const auto& dim : tt.shape().dim()) d.shape.push_back(dim.has_dim_value() && dim.dim_value() > 0 ? dim.dim_value() : 1);
+    for (const auto& dim : tt.shape().dim()) d.shape.push_back(dim.has_dim_value() && dim.dim_value() > 0 ? std::min<int64_t>(dim.dim_value(), int64_t{1} << 31) : 1);
+    if (d.shape.size() > 16) throw Error(Location{file_, "", "graph.input '" + in.name() + "'"}, "rank above 16");
     if (d.shape.empty()) throw Error(Location{file_, "", "graph.input '" + in.name() + "'"}, "input has no shape");
     if (Numel(d.shape) > 65536) throw Error(Location{file_, "", "graph.input '" + in.name() + "'"}, "input has more than 65536 elements");
     dyns_[in.name()] = d;
@@ -1223,6 +1264,7 @@ ImportResult Importer::Run(const onnx::ModelProto& mp) {
   const std::string& out = g.output(0).name();
   if (!IsDyn(out)) throw Error(Location{file_, "", "graph.output"}, fmt::format("the output '{}' does not depend on the graph input", out));
   if (!have_input_) throw Error(Location{file_, "", "graph"}, "no quantizer (Quant / BipolarQuant) on the graph input");
+  if (logits_tensor_.empty()) logits_tensor_ = out;
   LogicalOutput(dyns_.at(out), finished_);
   if (model_.layers.empty()) throw Error(Location{file_, "", "graph"}, "no layers");
   report_["layers"] = layers_;

@@ -53,20 +53,32 @@ def main():
     model = model.transform(InferShapes())
     rng = np.random.default_rng(a.seed)
     n = a.vectors
-    # Per vector a random mix of dark, middle and bright pixels, plus all-dark and all-bright vectors, so that every
-    # input code and a wide range of accumulator values occur. Pixel range [0, 1] (the TFC preprocessing is 2x - 1).
-    lo, hi = -0.1, 1.1
+    qin = rep["input"]["quantizer"]
     x = np.empty([n] + shape[1:], dtype=np.float32)
-    for i in range(n):
-        if i == 0:
-            x[i] = lo
-        elif i == 1:
-            x[i] = hi
-        else:
+    if rep["input"]["preprocessing"]:
+        # Images with preprocessing (TFC: 2x - 1): per vector a random mix of dark, middle and bright pixels in
+        # [-0.1, 1.1], plus all-dark and all-bright vectors, so that every input code and a wide range of
+        # accumulator values occur.
+        lo, hi = -0.1, 1.1
+        for i in range(n):
+            if i < 2:
+                x[i] = lo if i == 0 else hi
+                continue
             p = rng.dirichlet([1.0, 1.0, 1.0])
             choice = rng.choice(3, size=shape[1:], p=p)
             x[i] = np.where(choice == 0, rng.uniform(lo, 0.25, shape[1:]),
                             np.where(choice == 1, rng.uniform(0.25, 0.75, shape[1:]), rng.uniform(0.75, hi, shape[1:])))
+    else:
+        # The input quantizer's whole real range and a little beyond (clamped codes): per vector a random
+        # sub-interval, plus all-minimum and all-maximum vectors.
+        s, z = float(np.max(qin["scale"])), float(np.max(qin["zero_point"]))
+        lo, hi = (qin["code_min"] - z - 1) * s, (qin["code_max"] - z + 1) * s
+        for i in range(n):
+            if i < 2:
+                x[i] = lo if i == 0 else hi
+                continue
+            a1, a2 = np.sort(rng.uniform(lo, hi, 2))
+            x[i] = rng.uniform(a1, a2, shape[1:])
     ctx = execute_onnx(model, {inp: x}, return_full_exec_context=True)
 
     def codes_of(tensor, q):
@@ -82,7 +94,6 @@ def main():
             return (codes + 1) // 2 + offset
         return codes + offset
 
-    qin = rep["input"]["quantizer"]
     xin = value_of(codes_of(rep["input"]["tensor"], qin), qin, 0)
     fd, path = tempfile.mkstemp(suffix=".txt")
     with os.fdopen(fd, "w") as f:
@@ -105,7 +116,7 @@ def main():
             ok &= ~bad
         else:  # float logits
             o = rep["output"]
-            logits = ctx[model.graph.output[0].name].reshape(n, -1).astype(np.float64)
+            logits = ctx[o.get("tensor", model.graph.output[0].name)].reshape(n, -1).astype(np.float64)
             real = y * o["scale"] + o["offset"]
             if o["exact_affine"]:
                 bad = ~np.all(np.abs(real - logits) <= 1e-5 * np.maximum(1.0, np.abs(logits)), axis=1)

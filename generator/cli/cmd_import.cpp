@@ -27,9 +27,10 @@ void AddImport(CLI::App& app, Registry& r) {
                  std::string out = fmt::format("imported {} -> {}/model.json: input {} x {}{}, {} layers\n", f->onnx, f->out,
                                                m.input_length, m.input.is_signed ? "int" : "uint", m.input.bits, m.layers.size());
                  for (const auto& l : res.report["layers"])
-                   out += fmt::format("  {}: weight {} {}-bit {}, {}\n", l["name"].get<std::string>(),
+                   out += fmt::format("  {}: weight {} {}-bit {}, {}{}\n", l["name"].get<std::string>(),
                                       l["weight"]["encoding"].get<std::string>(), l["weight"]["bits"].get<int>(),
-                                      l["weight"]["shape"].dump(), l["exactness"].get<std::string>());
+                                      l["weight"]["shape"].dump(), l.value("activation", "requant") == "threshold" ? "thresholds, " : "",
+                                      l["exactness"].get<std::string>());
                  if (res.report.contains("output") && res.report["output"].contains("argmax"))
                    out += "  " + res.report["output"]["argmax"].get<std::string>() + "\n";
                  for (const auto& a : res.report["approximations"]) out += "  approximation: " + a.get<std::string>() + "\n";

@@ -1007,14 +1007,31 @@ void Importer::CloseLayer(const onnx::NodeProto& n, Dyn& d, const Quantizer& q, 
         break;
       }
     }
+  // No exact requantization (e.g. round-half-even ties, whose steps alternate in a pattern round-half-up cannot
+  // follow): the threshold op, y = qmin + #{k : acc >= T_k}, with the steps found above (exact by construction).
+  std::string why_threshold;
   if (!found) {
+    off = 0;
     const bool ties = min_margin == 0 && (q.rounding == "ROUND" || q.rounding == "HALF_EVEN");
-    Fail(&n, "", fmt::format("layer '{}': no integer requantization (acc*M + r) >> S reproduces this quantizer exactly at "
-                             "{} channel(s) (first: {}){}; this needs the threshold op (docs/import.md, next steps)",
-                             lname, failed.size(), failed.front(),
-                             ties ? ": the quantizer rounds half to even and reachable accumulators land exactly on ties, "
-                                    "so its steps alternate in a pattern that round-half-up cannot follow"
-                                  : ""));
+    why_threshold = fmt::format("no (acc*M + r) >> S reproduces the quantizer at {} channel(s) (first: {}){}", failed.size(),
+                                failed.front(), ties ? "; the quantizer rounds half to even and accumulators land exactly on ties" : "");
+  }
+  const int64_t L = q.yhi() - q.ylo();
+  if (!found && L * outn > (int64_t{1} << 24))
+    Fail(&n, "", fmt::format("layer '{}': {}, and {} thresholds are above the limit of 2^24", lname, why_threshold, L * outn));
+  std::vector<int64_t> thresholds;
+  if (!found) {
+    thresholds.resize(static_cast<size_t>(L * outn));
+    for (int o = 0; o < outn; ++o) {
+      const Channel& c = ch[o];
+      for (int64_t k = 0; k < L; ++k) {
+        const int64_t v = q.ylo() + k + 1;  // output >= v exactly when acc >= T
+        int64_t t = v <= c.ylo ? c.lo : c.hi + 1;
+        for (const auto& st : c.steps)
+          if (st.second == v) t = st.first;
+        thresholds[o * L + k] = t;
+      }
+    }
   }
   // Check the claim: value by value where the range is small enough, else at every step and the ends.
   const int64_t clamp_lo = q.ylo() + off, clamp_hi = q.yhi() + off;
@@ -1022,7 +1039,14 @@ void Importer::CloseLayer(const onnx::NodeProto& n, Dyn& d, const Quantizer& q, 
   int64_t checked = 0;
   for (int o = 0; o < outn; ++o) {
     const Channel& c = ch[o];
-    auto g = [&](int64_t a) { return static_cast<int64_t>(std::min<i128>(std::max<i128>(R(a, rq[o]), clamp_lo), clamp_hi)); };
+    auto g = [&](int64_t a) {
+      if (!found) {
+        int64_t y = clamp_lo;
+        for (int64_t k = 0; k < L; ++k) y += a >= thresholds[o * L + k];
+        return y;
+      }
+      return static_cast<int64_t>(std::min<i128>(std::max<i128>(R(a, rq[o]), clamp_lo), clamp_hi));
+    };
     auto check = [&](int64_t a) {
       ++checked;
       HW_CHECK(g(a) == f(o, a) + off, fmt::format("import: requantization of layer {} channel {} differs at accumulator {}", lname, o, a));
@@ -1045,6 +1069,13 @@ void Importer::CloseLayer(const onnx::NodeProto& n, Dyn& d, const Quantizer& q, 
   dl.bias.resize(outn), dl.multiplier.resize(outn), dl.shift.resize(outn);
   for (int o = 0; o < outn; ++o) dl.bias[o] = rq[o].b, dl.multiplier[o] = rq[o].m, dl.shift[o] = rq[o].s;
   dl.has_bias = std::any_of(dl.bias.begin(), dl.bias.end(), [](int64_t b) { return b != 0; });
+  if (!found) {
+    dl.has_threshold = true;
+    dl.threshold = thresholds;
+    dl.threshold_tensor = lname + ".threshold";
+    std::fill(dl.bias.begin(), dl.bias.end(), 0), dl.has_bias = false;
+    std::fill(dl.multiplier.begin(), dl.multiplier.end(), 1), std::fill(dl.shift.begin(), dl.shift.end(), 0);
+  }
   dl.output.is_signed = clamp_lo < 0;
   dl.output.bits = MinBits(clamp_lo, clamp_hi, dl.output.is_signed);
   dl.clamp_lo = clamp_lo, dl.clamp_hi = clamp_hi;
@@ -1079,6 +1110,8 @@ void Importer::CloseLayer(const onnx::NodeProto& n, Dyn& d, const Quantizer& q, 
                     {"accumulator_values_checked", checked},
                     {"min_margin_to_rounding_boundary", min_margin},
                     {"float_ops_exact", dyadic}};
+  lj["activation"] = found ? "requant" : "threshold";
+  if (!found) lj["threshold_reason"] = why_threshold;
   if (off != 0)
     lj["note"] = fmt::format("the integer values are the quantizer's codes plus {} (no exact requantization exists for the "
                              "codes themselves); the next layer's bias absorbs the offset", off);

@@ -233,7 +233,7 @@ CTensor Importer::FromProto(const onnx::TensorProto& t, const onnx::NodeProto* n
   }
   int64_t numel = 1;
   for (int64_t d : out.shape) {
-    numel *= d;
+    numel = SatMul(numel, d);
     if (numel > kMaxElements) Fail(n, what, fmt::format("tensor '{}' has more than {} elements", t.name(), kMaxElements));
   }
   if (t.data_location() == onnx::TensorProto::EXTERNAL)
@@ -1179,8 +1179,8 @@ void Importer::LogicalOutput(Dyn& d, bool argmax) {
         bool ok = true;
         for (int o = 0; o < outn && ok; ++o) {
           const double x = m * (C[o] - C[0]) / K[0];
-          ok = std::abs(x - std::round(x)) <= 1e-6 * std::max(1.0, std::abs(x));
-          b[o] = static_cast<int64_t>(std::round(x));
+          ok = std::abs(x) < 1e12 && std::abs(x - std::round(x)) <= 1e-6 * std::max(1.0, std::abs(x));
+          b[o] = ok ? static_cast<int64_t>(std::round(x)) : 0;
         }
         if (ok) {
           mult = m;

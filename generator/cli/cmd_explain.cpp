@@ -32,7 +32,7 @@ void AddExplain(CLI::App& app, Registry& r) {
   sub->add_option("--adders-per-stage", f->k, "adder levels between pipeline registers")->default_val(1);
   f->arith.AddTo(sub);
   r.push_back({sub, [f]() {
-                 const model::Model m = model::LoadModel(f->model);
+                 const model::Model m = LoadAnyModel(f->model);
                  const int li = explain::FindLayer(m, f->layer);
                  driver::GenerateOptions o;
                  o.adders_per_stage = f->k;

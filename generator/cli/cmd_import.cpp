@@ -5,9 +5,16 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "model/model_io.h"
 #include "onnx_import/onnx_import.h"
 
 namespace hw::cli {
+
+model::Model LoadAnyModel(const std::string& path) {
+  const std::string ext = path.size() >= 5 ? path.substr(path.size() - 5) : "";
+  if (ext == ".onnx" || ext == ".ONNX") return onnx_import::ImportOnnx(path).model;
+  return model::LoadModel(path);
+}
 
 void AddImport(CLI::App& app, Registry& r) {
   struct Flags {

@@ -135,6 +135,27 @@ TEST(OnnxImport, SmallMlpMatchesTheFloatGraphOnEveryInput) {
   }
 }
 
+TEST(OnnxImport, RoundHalfEvenTiesUseTheThresholdOp) {
+  // acc = x0 + x1 (codes 0..15), y = round_half_even(acc / 2): 0.5 -> 0, 1.5 -> 2, 2.5 -> 2, ... no
+  // (acc*M + r) >> S follows that, thresholds do.
+  Graph g;
+  g.Input("x", {1, 2});
+  g.Quant("x", "xq", 1.0f, 4, false);
+  g.Init("W", {2, 1}, {1.0f, 1.0f});
+  g.Node("MatMul", {"xq", "W"}, {"acc"});
+  g.Quant("acc", "y", 2.0f, 4, false);
+  g.Output("y");
+  const ImportResult r = ImportOnnxBytes(g.Bytes(), "ties.onnx");
+  EXPECT_EQ(r.report["layers"][0]["activation"], "threshold");
+  const auto& d = std::get<model::DenseLayer>(r.model.layers[0].op);
+  ASSERT_TRUE(d.has_threshold);
+  reference::Batch x(256, 2);
+  for (int k = 0; k < 256; ++k) x(k, 0) = k & 15, x(k, 1) = k >> 4;
+  const reference::Batch y = reference::Run(r.model, x).output();
+  for (int k = 0; k < 256; ++k)
+    ASSERT_EQ(y(k, 0), static_cast<int64_t>(std::nearbyint((x(k, 0) + x(k, 1)) / 2.0))) << "acc " << x(k, 0) + x(k, 1);
+}
+
 TEST(OnnxImport, GemmWithTransposedWeightAndSoftmaxBecomesArgmax) {
   Graph g;
   g.Input("x", {1, 2});

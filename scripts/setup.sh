@@ -29,7 +29,7 @@ if [ -z "${HW_SKIP_APT:-}" ]; then
   fi
 fi
 
-# Python tools for the ONNX import's float oracles (tests/onnx, label onnx_oracle): a venv at .venv with the
+# Python tools for the ONNX import's float oracles (tests/onnx, ctest label onnx): a venv at .venv with the
 # pinned versions of scripts/requirements.txt. Best effort: without it those tests skip (and say why).
 if [ -z "${HW_SKIP_VENV:-}" ]; then
   if [ ! -x .venv/bin/python ] || ! cmp -s scripts/requirements.txt .venv/requirements.txt; then

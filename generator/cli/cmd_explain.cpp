@@ -12,6 +12,8 @@
 #include "cosim/cosim.h"
 #include "driver/generate.h"
 #include "explain/explain.h"
+#include "explain/lm_explain.h"
+#include "model/lm_model_io.h"
 #include "model/model_io.h"
 
 namespace hw::cli {
@@ -25,22 +27,30 @@ void AddExplain(CLI::App& app, Registry& r) {
   auto f = std::make_shared<Flags>();
   CLI::App* sub = app.add_subcommand("explain", "Show one neuron's weights, signed digits and adder tree (text, DOT, SVG)");
   sub->add_option("model", f->model, "model manifest (model.json)")->required();
-  sub->add_option("--layer", f->layer, "dense layer name or index")->required();
+  sub->add_option("--layer", f->layer, "dense layer name or index (language model: a dense op's name, e.g. b0_q)")->required();
   sub->add_option("--neuron", f->neuron, "output channel")->required();
   sub->add_option("--dot", f->dot, "Graphviz output (default <layer>_n<N>.dot)");
   sub->add_option("--svg", f->svg, "SVG output rendered with `dot` (default <layer>_n<N>.svg; 'none' to skip)");
   sub->add_option("--adders-per-stage", f->k, "adder levels between pipeline registers")->default_val(1);
   f->arith.AddTo(sub);
   r.push_back({sub, [f]() {
-                 const model::Model m = LoadAnyModel(f->model);
-                 const int li = explain::FindLayer(m, f->layer);
-                 driver::GenerateOptions o;
-                 o.adders_per_stage = f->k;
-                 o.lower = f->arith.Resolve(m);
-                 const driver::CompiledDesign c = driver::Compile(m, o);
-                 const explain::NeuronExplanation e = explain::ExplainNeuron(m, c.design.layers[li], li, f->neuron);
+                 explain::NeuronExplanation e;
+                 std::string base;
+                 if (model::IsGraphManifest(f->model)) {
+                   const model::LmModel m = model::LoadLmModel(f->model);
+                   e = explain::ExplainLmNeuron(m, f->layer, f->neuron, f->k);
+                   base = fmt::format("{}_n{}", f->layer, f->neuron);
+                 } else {
+                   const model::Model m = LoadAnyModel(f->model);
+                   const int li = explain::FindLayer(m, f->layer);
+                   driver::GenerateOptions o;
+                   o.adders_per_stage = f->k;
+                   o.lower = f->arith.Resolve(m);
+                   const driver::CompiledDesign c = driver::Compile(m, o);
+                   e = explain::ExplainNeuron(m, c.design.layers[li], li, f->neuron);
+                   base = fmt::format("{}_n{}", m.layers[li].name, f->neuron);
+                 }
                  std::cout << e.text;
-                 const std::string base = fmt::format("{}_n{}", m.layers[li].name, f->neuron);
                  const std::string dot = f->dot.empty() ? base + ".dot" : f->dot;
                  WriteFileOrThrow(dot, e.dot);
                  std::cout << "\nwrote " << dot << "\n";

@@ -78,7 +78,7 @@ void BuildVerilatedModel(const std::string& dir, const std::string& top, const s
     fs::create_directories(obj / "Vtop___024root.h.gch");
     const std::string pch = fmt::format(
         "cd {0} && ({1} -O1 -x c++-header Vtop___024root.h -o Vtop___024root.h.gch/O1.gch & "
-        "{1} -O0 -x c++-header Vtop___024root.h -o Vtop___024root.h.gch/O0.gch & wait)",
+        "{1} -O0 -x c++-header Vtop___024root.h -o Vtop___024root.h.gch/O0.gch & wait) && rm -f Vtop___024root.h.gch/*.d",
         Quote(obj.string()), flags);
     if (RunCommand(pch, &log, false) != 0) throw Error(Location{work_dir, "", ""}, "precompiling the model header failed:\n" + log);
     make_flags += " USER_CPPFLAGS='-include Vtop___024root.h'";

@@ -37,7 +37,7 @@ class Printer {
   explicit Printer(const Graph& g) : g_(g) {
     uses_.resize(g.nodes.size());
     widest_.resize(g.nodes.size());
-    for (size_t i = 0; i < g.nodes.size(); ++i) widest_[i].assign(Info(g.nodes[i].op).results, 0);
+    for (size_t i = 0; i < g.nodes.size(); ++i) widest_[i].assign(hw::ir2::Results(g, g.nodes[i]), 0);
     for (const Node& n : g.nodes)
       for (size_t k = 0; k < n.operands.size(); ++k)
         if (Reads(n, k)) uses_[n.operands[k].node].push_back(n.operands[k].result);
@@ -93,7 +93,8 @@ class Printer {
   std::string Plain(const Use& u) const {
     const Node& n = g_.nodes[u.node];
     if (n.op == Op::kReg) return fmt::format("r{}", u.node);
-    if (Info(n.op).results > 1) return fmt::format("n{}_{}", u.node, u.result == 0 ? "v" : "i");
+    if (n.op == Op::kCmpSel) return fmt::format("n{}_{}", u.node, u.result == 0 ? "v" : "i");
+    if (n.op == Op::kStateRead && g_.FindState(n.symbol)->lanes > 1) return fmt::format("n{}_{}", u.node, u.result);  // lane
     return fmt::format("n{}", u.node);
   }
   // Operand `u` as exactly `w` bits: sign- or zero-extended, or its low w bits (arithmetic modulo 2^w).
@@ -151,9 +152,14 @@ class Printer {
   }
 
   std::string StateDecl(const hw::ir2::StateDecl& s) {
-    return fmt::format("  // State '{}': one {}-bit{} word per stream, {}.\n  reg {}st_{} [0:{}];\n\n", s.name, s.type.width,
-                       s.type.is_signed ? " signed" : "", s.reset ? fmt::format("{} after reset", s.init) : "not cleared by reset (written before it is read)",
-                       Vec(s.type.width), s.name, g_.streams - 1);
+    const std::string reset = s.reset ? fmt::format("{} after reset", s.init) : "not cleared by reset (written before it is read)";
+    if (s.lanes == 1)
+      return fmt::format("  // State '{}': one {}-bit{} word per stream, {}.\n  reg {}st_{} [0:{}];\n\n", s.name, s.type.width,
+                         s.type.is_signed ? " signed" : "", reset, Vec(s.type.width), s.name, g_.streams - 1);
+    return fmt::format("  // State '{}': one {}-bit word per stream, {} lanes of {} bits{} (lane l in bits [{}*l +: {}]), {}.\n"
+                       "  reg {}st_{} [0:{}];\n\n",
+                       s.name, s.lanes * s.type.width, s.lanes, s.type.width, s.type.is_signed ? ", signed" : "", s.type.width, s.type.width,
+                       reset, Vec(s.lanes * s.type.width), s.name, g_.streams - 1);
   }
 
   // Flat address of a memory access: stream * depth + address for per-stream memories.
@@ -265,16 +271,30 @@ class Printer {
         return s + Decl(i, 0, fmt::format("  wire {}{} = {}_f({}_idx);\n", Vec(w), nm, nm, nm));
       }
       case Op::kStreamId: return s + Decl(i, 0, fmt::format("  wire {}{} = slot;\n", Vec(w), nm));
-      case Op::kStateRead:
-        return s + Decl(i, 0, fmt::format("  wire {}{} = st_{}[{}];\n", Vec(w), nm, n.symbol, Ext(n.operands[0], sid_w_)));
+      case Op::kStateRead: {
+        const hw::ir2::StateDecl* st = g_.FindState(n.symbol);
+        if (st->lanes == 1) return s + Decl(i, 0, fmt::format("  wire {}{} = st_{}[{}];\n", Vec(w), nm, n.symbol, Ext(n.operands[0], sid_w_)));
+        // One word read whole, then split into its lanes.
+        s += fmt::format("  wire {}{}_word = st_{}[{}];\n", Vec(st->lanes * w), nm, n.symbol, Ext(n.operands[0], sid_w_));
+        for (int l = 0; l < st->lanes; ++l)
+          s += Decl(i, l, fmt::format("  wire {}{}_{} = {}_word[{}:{}];\n", Vec(w), nm, l, nm, (l + 1) * w - 1, l * w));
+        return s;
+      }
       case Op::kStateNext: {
         const hw::ir2::StateDecl* st = g_.FindState(n.symbol);
+        const size_t lanes = static_cast<size_t>(st->lanes);
         std::string en = ValidAt(n.stage);
-        if (n.operands.size() == 3) en += fmt::format(" && ({} != {})", Ext(n.operands[2], Width(n.operands[2])), Lit(Width(n.operands[2]), 0));
-        const std::string write = fmt::format("if (ce && {}) st_{}[{}] <= {};", en, n.symbol, Ext(n.operands[0], sid_w_), Ext(n.operands[1], st->type.width));
+        if (n.operands.size() == lanes + 2)
+          en += fmt::format(" && ({} != {})", Ext(n.operands[lanes + 1], Width(n.operands[lanes + 1])), Lit(Width(n.operands[lanes + 1]), 0));
+        std::string word;  // lanes from the highest down, as Verilog concatenates
+        for (size_t l = lanes; l-- > 0;) word += (word.empty() ? "" : ", ") + Ext(n.operands[1 + l], st->type.width);
+        if (lanes > 1) word = "{" + word + "}";
+        const std::string write = fmt::format("if (ce && {}) st_{}[{}] <= {};", en, n.symbol, Ext(n.operands[0], sid_w_), word);
         if (!st->reset) return s + fmt::format("  always @(posedge clk) begin\n    {}\n  end\n", write);
+        std::string init = Lit(st->type.width, st->init);
+        if (lanes > 1) init = fmt::format("{{{}{{{}}}}}", lanes, init);
         std::string clear;
-        for (int k = 0; k < g_.streams; ++k) clear += fmt::format("      st_{}[{}] <= {};\n", n.symbol, k, Lit(st->type.width, st->init));
+        for (int k = 0; k < g_.streams; ++k) clear += fmt::format("      st_{}[{}] <= {};\n", n.symbol, k, init);
         return s + fmt::format("  always @(posedge clk) begin\n    if (rst) begin\n{}    end else {}\n  end\n", clear, write);
       }
       case Op::kMemRead: {
@@ -345,7 +365,7 @@ class Printer {
     for (size_t k = 0; k < n.operands.size(); ++k) {
       const Use& u = n.operands[k];
       s += (k == 0 && n.symbol.empty() ? " " : ", ") + std::string(u.neg ? "-" : "") + fmt::format("%{}", u.node) +
-           (Info(g_.nodes[u.node].op).results > 1 ? fmt::format(".{}", u.result) : "") + (u.shift ? fmt::format("<<{}", u.shift) : "");
+           (hw::ir2::Results(g_, g_.nodes[u.node]) > 1 ? fmt::format(".{}", u.result) : "") + (u.shift ? fmt::format("<<{}", u.shift) : "");
     }
     if (n.op == Op::kRequant) s += fmt::format(" add={} shift={} clamp=[{}, {}]", n.add, n.shift, n.lo, n.hi);
     if (n.op == Op::kConst) s += fmt::format(" {}", n.value);

@@ -18,6 +18,7 @@ struct NeuronExplanation {
   int adders = 0;         // adders in the cone of the output
   int shared_adders = 0;  // of which also feed other neurons
   int stages = 0;         // pipeline stage of the output node
+  int op_adders = 0;      // adders of the whole op, all neurons (language-model explain; 0 for dense chains)
 };
 
 // `layer` is the model layer index (must be dense), `neuron` the output channel. `module` is the scheduled,

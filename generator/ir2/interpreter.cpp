@@ -30,7 +30,7 @@ Interpreter::Interpreter(const Graph& g) : g_(&g) {
 void Interpreter::Reset() {
   slot_ = 0;
   states_.clear();
-  for (const StateDecl& s : g_->states) states_.emplace_back(g_->streams, s.init);
+  for (const StateDecl& s : g_->states) states_.emplace_back(static_cast<size_t>(g_->streams) * s.lanes, s.init);
   memories_.clear();
   for (const MemDecl& m : g_->memories) {
     const int copies = m.per_stream ? g_->streams : 1;
@@ -54,7 +54,7 @@ std::vector<int64_t> Interpreter::Step(const std::vector<int64_t>& inputs, bool 
     const Node& n = g_->nodes[i];
     ops.clear();
     for (const Use& u : n.operands) ops.push_back(values_[u.node][u.result]);
-    values_[i].assign(Info(n.op).results, 0);
+    values_[i].assign(Results(*g_, n), 0);
     c.node = static_cast<int>(i);
     Info(n.op).eval(c, n, ops, values_[i].data());
   }
@@ -67,7 +67,7 @@ std::vector<int64_t> Interpreter::Step(const std::vector<int64_t>& inputs, bool 
 
 int64_t Interpreter::state(const std::string& name, int stream) const {
   for (size_t i = 0; i < g_->states.size(); ++i)
-    if (g_->states[i].name == name) return states_[i].at(stream);
+    if (g_->states[i].name == name) return states_[i].at(static_cast<size_t>(stream) * g_->states[i].lanes);
   HW_CHECK(false, "no state " + name);
   return 0;
 }

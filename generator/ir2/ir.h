@@ -39,8 +39,8 @@ enum class Op {
   kSelect,     // c != 0 ? a : b
   kLut,        // table[a - offset]
   kStreamId,   // the stream slot of the current token, 0 .. S-1
-  kStateRead,  // per-stream state `symbol` of the stream given by operand 0
-  kStateNext,  // state `symbol`[operand 0] <- operand 1 (if operand 2, when present, is nonzero)
+  kStateRead,  // per-stream state `symbol` of the stream given by operand 0 (one result per lane)
+  kStateNext,  // state `symbol`[operand 0] <- operands 1 .. lanes (if the operand after them, when present, is nonzero)
   kMemRead,    // memory `symbol` at address operand 0 (per-stream memories: operands stream, address)
   kMemWrite,   // memory `symbol`[address] <- data (operands: [stream,] address, data [, enable])
   kReg,        // operand 0, one clock later (a pipeline register; transparent at token level)
@@ -107,6 +107,8 @@ struct StateDecl {
   int64_t init = 0;    // value of every stream's state after reset
   bool reset = true;   // false ("noreset"): not cleared by reset, for state that is always written before it is
                        // read (a K/V row); the interpreter starts it at 0, the hardware at whatever power-up gives
+  int lanes = 1;       // values per stream read and written together, as one memory word (a K/V row of d
+                       // elements): state_read has `lanes` results, state_next takes `lanes` values
 };
 
 struct MemDecl {

@@ -120,12 +120,14 @@ const std::vector<OpInfo> kOps = {
        return Range{s->type.min(), s->type.max()};
      },
      [](const EvalContext& c, const Node&, const std::vector<int64_t>& v, int64_t* r) {
-       r[0] = (*c.states)[SymbolIndex(c)][v[0]];
+       const int lanes = c.graph->states[SymbolIndex(c)].lanes;
+       for (int l = 0; l < lanes; ++l) r[l] = (*c.states)[SymbolIndex(c)][v[0] * lanes + l];
      }},
-    {Op::kStateNext, "state_next", 2, 3, 0, SymbolKind::kState, 0, true, NoRange,
+    {Op::kStateNext, "state_next", 2, -1, 0, SymbolKind::kState, 0, true, NoRange,
      [](const EvalContext& c, const Node&, const std::vector<int64_t>& v, int64_t*) {
-       if (v.size() == 3 && v[2] == 0) return;
-       c.writes->push_back({true, SymbolIndex(c), v[0], v[1]});
+       const int lanes = c.graph->states[SymbolIndex(c)].lanes;
+       if (static_cast<int>(v.size()) == lanes + 2 && v[lanes + 1] == 0) return;
+       for (int l = 0; l < lanes; ++l) c.writes->push_back({true, SymbolIndex(c), v[0] * lanes + l, v[1 + l]});
      }},
     {Op::kMemRead, "mem_read", 1, 2, 1, SymbolKind::kMemory, 1, false,
      [](const Graph& g, const Node& n, int) {
@@ -194,6 +196,12 @@ const std::vector<OpInfo> kOps = {
 }  // namespace
 
 const std::vector<OpInfo>& AllOps() { return kOps; }
+
+int Results(const Graph& g, const Node& n) {
+  if (n.op == Op::kStateRead)
+    if (const StateDecl* s = g.FindState(n.symbol)) return s->lanes;
+  return Info(n.op).results;
+}
 
 const OpInfo& Info(Op op) {
   const OpInfo& i = kOps[static_cast<size_t>(op)];

@@ -42,7 +42,7 @@ struct OpInfo {
   const char* name;
   int min_operands;
   int max_operands;  // -1: no limit
-  int results;       // 0, 1 or 2
+  int results;       // 0, 1 or 2 (state_read: 1 per lane of its state, see Results())
   SymbolKind symbol;
   int cost;          // timing model: adder levels this op adds (0: wiring or a port)
   bool side_effect;  // state_next, mem_write, output: kept even without readers
@@ -56,5 +56,7 @@ const OpInfo& Info(Op op);
 // nullptr if `name` is not an op.
 const OpInfo* FindOp(const std::string& name);
 const std::vector<OpInfo>& AllOps();
+// Results of node `n`: the table's count, except a state_read of a state with lanes (one result per lane).
+int Results(const Graph& g, const Node& n);
 
 }  // namespace hw::ir2

@@ -18,7 +18,7 @@ namespace {
 std::string UseText(const Graph& g, const Use& u) {
   std::string s = u.neg ? "-" : "";
   s += fmt::format("%{}", u.node);
-  if (u.result != 0 || (u.node >= 0 && u.node < static_cast<int>(g.nodes.size()) && Info(g.nodes[u.node].op).results > 1))
+  if (u.result != 0 || (u.node >= 0 && u.node < static_cast<int>(g.nodes.size()) && Results(g, g.nodes[u.node]) > 1))
     s += fmt::format(".{}", u.result);
   if (u.shift) s += fmt::format("<<{}", u.shift);
   return s;
@@ -35,7 +35,8 @@ std::string List(const std::vector<int64_t>& v) {
 std::string Dump(const Graph& g, bool annotate) {
   std::string out = fmt::format("graph {} streams={}\n", g.name, g.streams);
   for (const StateDecl& s : g.states)
-    out += s.reset ? fmt::format("state {} {} init={}\n", s.name, ToString(s.type), s.init) : fmt::format("state {} {} noreset\n", s.name, ToString(s.type));
+    out += fmt::format("state {} {}{}{}\n", s.name, ToString(s.type), s.lanes > 1 ? fmt::format(" lanes={}", s.lanes) : "",
+                       s.reset ? fmt::format(" init={}", s.init) : " noreset");
   for (const MemDecl& m : g.memories) {
     out += fmt::format("mem {} {} depth={}{}", m.name, ToString(m.type), m.depth, m.per_stream ? " per_stream" : "");
     if (!m.init.empty()) out += " init=" + List(m.init);
@@ -207,6 +208,11 @@ Graph Parse(const std::string& text, const std::string& source) {
       StateDecl s;
       s.name = c.Word();
       s.type = c.ParseType();
+      if (c.Accept("lanes=")) {
+        const int64_t l = c.Int();
+        if (l < 1 || l > 4096) c.Fail("lanes must be 1 .. 4096");
+        s.lanes = static_cast<int>(l);
+      }
       if (c.Accept("noreset")) s.reset = false;
       else s.init = c.Attr("init");
       if (!c.AtEnd()) c.Fail("unexpected text");

@@ -98,7 +98,7 @@ std::vector<std::string> Verify(const Graph& g, VerifyLevel level) {
         operands_ok = false;
         continue;
       }
-      const int res = Info(g.nodes[u.node].op).results;
+      const int res = Results(g, g.nodes[u.node]);
       if (u.result < 0 || u.result >= res) {
         err(i, fmt::format("operand {} uses result {} of %{}, which has {} result(s)", j, u.result, u.node, res));
         operands_ok = false;
@@ -115,6 +115,9 @@ std::vector<std::string> Verify(const Graph& g, VerifyLevel level) {
       case SymbolKind::kState:
         if (!g.FindState(n.symbol)) err(i, fmt::format("no state named '{}'", n.symbol));
         else if (!IsStreamId(g, n.operands[0])) err(i, "operand 0 must be the stream id (stream_id, through registers only)");
+        else if (const int lanes = g.FindState(n.symbol)->lanes; n.op == Op::kStateRead ? k != 1 : k != lanes + 1 && k != lanes + 2)
+          err(i, fmt::format("state '{}' has {} lane(s): {} takes {} operands", n.symbol, lanes, info.name,
+                             n.op == Op::kStateRead ? "1" : fmt::format("{} or {} (with an enable)", lanes + 1, lanes + 2)));
         break;
       case SymbolKind::kMemory: {
         const MemDecl* m = g.FindMemory(n.symbol);
@@ -140,7 +143,7 @@ std::vector<std::string> Verify(const Graph& g, VerifyLevel level) {
   // Ranges.
   for (int i = 0; i < static_cast<int>(g.nodes.size()); ++i) {
     const Node& n = g.nodes[i];
-    if (static_cast<int>(n.range.size()) != Info(n.op).results) {
+    if (static_cast<int>(n.range.size()) != Results(g, n)) {
       err(i, "ranges not computed");
       continue;
     }
@@ -159,8 +162,10 @@ std::vector<std::string> Verify(const Graph& g, VerifyLevel level) {
     }
     if (n.op == Op::kStateNext) {
       const Type t = g.FindState(n.symbol)->type;
-      const Range v = rng(1);
-      if (v.lo < t.min() || v.hi > t.max()) err(i, fmt::format("value range [{}, {}] does not fit state '{}' ({})", v.lo, v.hi, n.symbol, t.width));
+      for (int l = 0; l < g.FindState(n.symbol)->lanes; ++l) {
+        const Range v = rng(1 + l);
+        if (v.lo < t.min() || v.hi > t.max()) err(i, fmt::format("value range [{}, {}] does not fit state '{}' ({})", v.lo, v.hi, n.symbol, t.width));
+      }
     }
     if (n.op == Op::kMemRead || n.op == Op::kMemWrite) {
       const MemDecl* m = g.FindMemory(n.symbol);

@@ -32,7 +32,7 @@ class RangeAnalysis : public Pass {
   bool Run(Graph& g) override {
     bool changed = false;
     for (Node& n : g.nodes) {
-      std::vector<Range> r(Info(n.op).results);
+      std::vector<Range> r(hw::ir2::Results(g, n));
       for (int i = 0; i < static_cast<int>(r.size()); ++i) r[i] = Info(n.op).range(g, n, i);
       changed |= r != n.range;
       n.range = std::move(r);

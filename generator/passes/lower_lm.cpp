@@ -188,6 +188,16 @@ void Builder::StateNext(const std::string& state, Use sid, Use value, Use enable
   Push(std::move(n));
 }
 
+void Builder::StateNextRow(const std::string& state, Use sid, const UseVec& values, Use enable) {
+  Node n;
+  n.op = Op::kStateNext;
+  n.symbol = state;
+  n.operands = {sid};
+  n.operands.insert(n.operands.end(), values.begin(), values.end());
+  n.operands.push_back(enable);
+  Push(std::move(n));
+}
+
 Use Builder::MemRead(const std::string& mem, Use sid, Use addr) {
   Node n;
   n.op = Op::kMemRead;
@@ -346,9 +356,12 @@ Use LowerSampled(Builder& b, const LmOp& sample, const UseVec& logits, Use r) {
     for (size_t j = step; j < c.size(); ++j) next[j] = b.Add({c[j], c[j - step]});
     c = std::move(next);
   }
+  // The last prefix sum is the total, which exceeds the threshold (r < 2^32, and the total is at least 1: the
+  // loader requires exp2[0] >= 1 and the largest logit contributes exp2[0]); its comparison is always false and
+  // is left out, so the token's range is [0, V-1] (it fits the fed-back token's state).
   UseVec below;
-  for (const Use& cj : c) below.push_back(b.Cmp(cj, threshold, "le"));
-  return b.Sum(below);
+  for (size_t j = 0; j + 1 < c.size(); ++j) below.push_back(b.Cmp(c[j], threshold, "le"));
+  return below.empty() ? b.Const(0) : b.Sum(below);
 }
 
 Use LowerXorshift32(Builder& b, Use x) {
@@ -427,15 +440,18 @@ void BuildModel(Builder& b, const model::LmModel& m, const LmLowerOptions& o) {
           valid[j] = b.Cmp(b.Const(j), p, "le");
           here[j] = b.Cmp(p, b.Const(j), "eq");
           const Use write = b.And(active, here[j]);
+          // One memory word per stream for the K row and one for the V row of position j: written at position j
+          // before any read uses it (so not cleared by reset), read whole at every later position.
+          const std::string ks = fmt::format("{}_k{}", op.name, j), vs = fmt::format("{}_v{}", op.name, j);
+          g.states.push_back({ks, kt, 0, /*reset=*/false, /*lanes=*/len});
+          g.states.push_back({vs, vt, 0, /*reset=*/false, /*lanes=*/len});
+          const Use krow = b.StateRead(ks, sid), vrow = b.StateRead(vs, sid);
           for (int e = 0; e < len; ++e) {
-            const std::string ks = fmt::format("{}_k{}_{}", op.name, j, e), vs = fmt::format("{}_v{}_{}", op.name, j, e);
-            g.states.push_back({ks, kt, 0, /*reset=*/false});  // written at position j before any read uses it
-            g.states.push_back({vs, vt, 0, /*reset=*/false});
-            kk[j].push_back(b.Select(here[j], k[e], b.StateRead(ks, sid)));
-            vv[j].push_back(b.Select(here[j], v[e], b.StateRead(vs, sid)));
-            b.StateNext(ks, sid, k[e], write);
-            b.StateNext(vs, sid, v[e], write);
+            kk[j].push_back(b.Select(here[j], k[e], Use{krow.node, e}));
+            vv[j].push_back(b.Select(here[j], v[e], Use{vrow.node, e}));
           }
+          b.StateNextRow(ks, sid, k, write);
+          b.StateNextRow(vs, sid, v, write);
         }
         UseVec y(len);
         for (int h = 0; h < op.heads; ++h) {

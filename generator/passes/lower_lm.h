@@ -49,6 +49,8 @@ class Builder {
   int Push(hw::ir2::Node n);
   Use StateRead(const std::string& state, Use sid);
   void StateNext(const std::string& state, Use sid, Use value, Use enable);
+  // A whole word of a state with lanes: lane l <- values[l].
+  void StateNextRow(const std::string& state, Use sid, const UseVec& values, Use enable);
   Use MemRead(const std::string& mem, Use sid, Use addr);
   void MemWrite(const std::string& mem, Use sid, Use addr, Use data, Use enable);
 

@@ -72,7 +72,11 @@ LmReport BuildLmReport(const hw::ir2::Graph& g, const model::LmModel& m, int add
     if (best < 0)
       for (size_t i = 0; i < g.groups.size(); ++i)
         if (g.groups[i] == "control") best = static_cast<int>(i);
-    groups[best >= 0 ? best : static_cast<int>(g.groups.size())].state_bits_per_stream += st.type.width;
+    const long bits = static_cast<long>(st.type.width) * st.lanes;
+    groups[best >= 0 ? best : static_cast<int>(g.groups.size())].state_bits_per_stream += bits;
+    bool kv = false;
+    for (const model::LmOp& op : m.ops) kv |= op.kind == model::LmOpKind::kAttention && best >= 0 && g.groups[best] == op.name;
+    (kv ? r.kv_bits_per_stream : r.other_state_bits_per_stream) += bits;
   }
   std::map<std::string, size_t> block_index;
   r.total.name = "total";
@@ -95,8 +99,12 @@ std::string LmReportMarkdown(const LmReport& r) {
   s += fmt::format("- one token per enabled clock in steady state (all streams live): at an **assumed** {:.0f} MHz clock (no timing model "
                    "yet: registers are placed by level count, issue 13), {:.0f} tokens/s in aggregate, {:.0f} tokens/s per stream\n",
                    r.clock_mhz, r.clock_mhz * 1e6, r.clock_mhz * 1e6 / r.streams);
-  s += fmt::format("- per-stream state: {} bits per stream, {} bits for all {} streams\n\n", r.total.state_bits_per_stream,
+  s += fmt::format("- per-stream state: {} bits per stream, {} bits for all {} streams\n", r.total.state_bits_per_stream,
                    r.total.state_bits_per_stream * static_cast<long>(r.streams), r.streams);
+  s += fmt::format("  - K/V cache memory: {} bits per stream, {} bits in all ({:.2f} Mbit)\n", r.kv_bits_per_stream,
+                   r.kv_bits_per_stream * static_cast<long>(r.streams), r.kv_bits_per_stream * static_cast<double>(r.streams) / 1e6);
+  s += fmt::format("  - position, live flag, last token, random state: {} bits per stream, {} bits in all\n\n", r.other_state_bits_per_stream,
+                   r.other_state_bits_per_stream * static_cast<long>(r.streams));
   const std::string head =
       "| | adders | full-adder bits | multipliers | multiplier bits (a x b) | tables | table bits | registers | register bits | state bits per stream |\n"
       "|---|---|---|---|---|---|---|---|---|---|\n";
@@ -112,7 +120,8 @@ std::string LmReportJson(const LmReport& r) {
   nlohmann::json j = {{"model", r.model},     {"streams", r.streams}, {"latency", r.latency}, {"context", r.context},
                       {"adders_per_stage", r.adders_per_stage}, {"assumed_clock_mhz", r.clock_mhz},
                       {"tokens_per_second_aggregate", r.clock_mhz * 1e6}, {"tokens_per_second_per_stream", r.clock_mhz * 1e6 / r.streams},
-                      {"total", ToJson(r.total)}};
+                      {"kv_cache_bits_per_stream", r.kv_bits_per_stream}, {"kv_cache_bits", r.kv_bits_per_stream * static_cast<long>(r.streams)},
+                      {"other_state_bits_per_stream", r.other_state_bits_per_stream}, {"total", ToJson(r.total)}};
   j["blocks"] = nlohmann::json::array();
   for (const auto& b : r.blocks) j["blocks"].push_back(ToJson(b));
   j["ops"] = nlohmann::json::array();

@@ -27,6 +27,8 @@ struct LmReport {
   std::vector<LmGroupStats> ops;     // per model op, in model order, then "control"
   std::vector<LmGroupStats> blocks;  // ops summed by block (b0_*, b1_*, ...; others by name)
   LmGroupStats total;
+  long kv_bits_per_stream = 0;     // the K/V cache: one row per position, per attention op, of one stream
+  long other_state_bits_per_stream = 0;  // position, live flag, last token, random state of one stream
 };
 
 LmReport BuildLmReport(const hw::ir2::Graph& g, const model::LmModel& m, int adders_per_stage, double clock_mhz);

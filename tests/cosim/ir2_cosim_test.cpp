@@ -1,12 +1,15 @@
 // IR v2 designs written in IR text (tests/data/ir2), lowered, emitted, built with Verilator and run against
 // the IR interpreter: 12,000 token slots each (about 10 % bubbles), random clock-enable stalls, K = 1 and 2.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <random>
 
 #include "common/file_util.h"
+#include "cosim/cosim.h"
 #include "cosim/ir2_cosim.h"
+#include "emit/ir2_verilog.h"
 #include "ir2/text.h"
 #include "passes/ir2_passes.h"
 
@@ -52,7 +55,7 @@ TEST_P(Ir2Cosim, MatchesTheInterpreterWithStalls) {
 INSTANTIATE_TEST_SUITE_P(Designs, Ir2Cosim,
                          ::testing::Values(Param{"lut", 1}, Param{"mul", 1}, Param{"memory", 1}, Param{"accumulator", 1},
                                            Param{"residual", 1}, Param{"accumulator", 3}, Param{"residual", 2}, Param{"memory", 2}, Param{"bits", 1}, Param{"bits", 3},
-                                           Param{"kvcache", 1}, Param{"kvcache", 2}),
+                                           Param{"kvcache", 1}, Param{"kvcache", 2}, Param{"kvrows", 1}, Param{"kvrows", 3}),
                          [](const auto& info) { return std::string(info.param.design) + "_k" + std::to_string(info.param.k); });
 
 }  // namespace
@@ -156,6 +159,40 @@ TEST(Ir2CosimLm, WholeModelGreedyAndSampled) {
     std::printf("%s: %d streams, latency %d, %zu slots, %ld active tokens; verilator build %.1f s\n", greedy ? "greedy" : "sampled", g.streams,
                 g.latency, sched.slots.size(), run.active_tokens, res.build_seconds);
   }
+}
+
+}  // namespace
+}  // namespace hw::cosim
+
+// yosys reads the language model's Verilog and infers every K/V row array as a memory: one $mem_v2 per (K or V,
+// position) with words of d x 8 bits and one word per stream (issue 11: "infers the KV arrays as memories").
+
+namespace hw::cosim {
+namespace {
+
+TEST(Ir2CosimLm, YosysInfersTheKvRowsAsMemories) {
+  const model::RandomLmSpec spec;
+  const model::RandomLmFiles f = model::RandomLm(spec, 3);
+  const model::LmModel m = model::ParseLmModel(f.manifest, "lm.json", model::SerializeSafetensors(f.tensors), "lm.safetensors");
+  passes::lm::LmLowerOptions o;
+  o.adders_per_stage = 4;
+  const hw::ir2::Graph g = passes::lm::LowerLmModel(m, o);
+  const auto dir = std::filesystem::path(HW_BINARY_DIR) / "test_out" / "lm_yosys";
+  std::filesystem::create_directories(dir);
+  const auto v = dir / (g.name + ".v");
+  WriteFileOrThrow(v.string(), emit::EmitIr2Verilog(g));
+  const int word = spec.d * 8;  // K and V values are 8-bit in the random LM
+  std::string out;
+  const int rc = RunCommand(fmt::format("cd {} && yosys -q -p 'read_verilog {}; hierarchy -check -top {}; proc; opt_clean; memory -nomap; "
+                                        "tee -o kv.txt select -list t:$mem_v2 r:WIDTH={} %i r:SIZE={} %i; tee -o all.txt stat' 2>&1",
+                                        ShellQuote(dir.string()), ShellQuote(v.string()), g.name, word, g.streams),
+                            &out, false);
+  ASSERT_EQ(rc, 0) << out;
+  const std::string kv = ReadFileOrThrow((dir / "kv.txt").string(), "yosys");
+  int rows = 0;
+  for (size_t p = kv.find("st_"); p != std::string::npos; p = kv.find("st_", p + 1)) ++rows;
+  EXPECT_EQ(rows, 2 * spec.blocks * spec.context) << kv;  // a K and a V memory per block and position
+  EXPECT_NE(ReadFileOrThrow((dir / "all.txt").string(), "yosys").find("$mem_v2"), std::string::npos);
 }
 
 }  // namespace

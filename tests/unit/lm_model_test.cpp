@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <functional>
 #include <sys/wait.h>
@@ -166,8 +168,18 @@ TEST(LmCli, BadPromptsAndModelsAreRefused) {
   r = RunCli("ref " + m + " --inputs x.txt");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("needs at least one --prompt"), std::string::npos) << r.err;
+  // explain shows a dense op's adder tree and refuses other ops, writing nothing then.
+  r = RunCli("explain " + m + " --layer b0_attn --neuron 0 --svg none --dot " + (dir / "out").string());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("explain needs a dense op; this one is attention"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out"));
+  r = RunCli("explain " + m + " --layer b0_q --neuron 0 --svg none --dot " + (dir / "out").string());
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(hw::ReadFileOrThrow((dir / "out").string(), "dot").find("digraph"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(dir / "out"));
+  std::filesystem::remove(dir / "out");
   // Commands that handle dense chains only refuse a graph model and write nothing.
-  r = RunCli("explain " + m + " --layer b0_q --neuron 0 --dot " + (dir / "out").string());
+  r = RunCli("synth " + m + " --work " + (dir / "out").string());
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("graph model (version 2"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "out"));
@@ -175,6 +187,15 @@ TEST(LmCli, BadPromptsAndModelsAreRefused) {
   r = RunCli("report " + m + " -o " + (dir / "report").string() + " --adders-per-stage 4");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(ReadFileOrThrow((dir / "report" / "report.md").string(), "").find("| b0 |"), std::string::npos);
+  {
+    // The K/V cache: a K and a V row of d elements per position (context 8, d 16), here 8-bit, per stream.
+    const auto j = nlohmann::json::parse(ReadFileOrThrow((dir / "report" / "report.json").string(), ""));
+    const long kv = j.at("kv_cache_bits_per_stream").get<long>(), other = j.at("other_state_bits_per_stream").get<long>();
+    EXPECT_EQ(kv % (2 * 8 * 16), 0);
+    EXPECT_GE(kv, 2 * 8 * 16 * 2);
+    EXPECT_EQ(kv + other, j.at("total").at("state_bits_per_stream").get<long>());
+    EXPECT_EQ(j.at("kv_cache_bits").get<long>(), kv * j.at("streams").get<long>());
+  }
   // generate prints a language model into RTL.
   r = RunCli("generate " + m + " -o " + (dir / "rtl").string() + " --adders-per-stage 4");
   EXPECT_EQ(r.status, 0) << r.err;

@@ -10,7 +10,7 @@ SECONDS_PER_TARGET=${1:-60}
 BUILD=${2:-build-fuzz}
 shift $(( $# > 2 ? 2 : $# ))
 TARGETS=("$@")
-[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(safetensors manifest vectors lm_manifest)
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(safetensors manifest vectors lm_manifest onnx)
 
 if [ ! -f "$BUILD/build.ninja" ]; then
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_CXX_COMPILER="${CXX_FUZZ:-clang++-14}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -41,7 +41,7 @@ void AddExplain(CLI::App& app, Registry& r) {
                    e = explain::ExplainLmNeuron(m, f->layer, f->neuron, f->k);
                    base = fmt::format("{}_n{}", f->layer, f->neuron);
                  } else {
-                   const model::Model m = model::LoadModel(f->model);
+                   const model::Model m = LoadAnyModel(f->model);
                    const int li = explain::FindLayer(m, f->layer);
                    driver::GenerateOptions o;
                    o.adders_per_stage = f->k;

@@ -30,7 +30,7 @@ void AddGenerate(CLI::App& app, Registry& r) {
   r.push_back({sub, [f]() {
                  if (model::IsGraphManifest(f->model)) return GenerateLm({f->model, f->out, f->k, f->streams});
                  const auto t0 = std::chrono::steady_clock::now();
-                 const model::Model m = model::LoadModel(f->model);
+                 const model::Model m = LoadAnyModel(f->model);
                  driver::GenerateOptions o;
                  o.adders_per_stage = f->k;
                  o.lower = f->arith.Resolve(m);

@@ -61,7 +61,7 @@ void AddRef(CLI::App& app, Registry& r) {
                    return 0;
                  }
                  if (!f->prompts.empty()) throw Error(Location{f->model, "", "--prompt"}, "--prompt needs a graph model (a language model)");
-                 const model::Model m = model::LoadModel(f->model);
+                 const model::Model m = LoadAnyModel(f->model);
                  if (f->inputs.empty() && f->random <= 0) throw Error(Location{"", "", "--inputs"}, "give --inputs FILE or --random N");
                  const reference::Batch x =
                      !f->inputs.empty() ? cosim::ReadVectorsFile(f->inputs, m.input_length) : cosim::RandomInputs(m, f->random, f->seed);

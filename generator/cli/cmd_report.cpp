@@ -58,7 +58,7 @@ void AddReport(CLI::App& app, Registry& r) {
                    return 0;
                  }
                  const auto t0 = std::chrono::steady_clock::now();
-                 const model::Model m = model::LoadModel(f->model);
+                 const model::Model m = LoadAnyModel(f->model);
                  driver::GenerateOptions o;
                  o.adders_per_stage = f->k;
                  o.lower = f->arith.Resolve(m);

@@ -59,7 +59,7 @@ void AddSim(CLI::App& app, Registry& r) {
                    lm.stall_seed = f->stall_seed;
                    return SimLm(lm);
                  }
-                 const model::Model m = model::LoadModel(f->model);
+                 const model::Model m = LoadAnyModel(f->model);
                  const reference::Batch x = LoadInputs(m, f->inputs, f->random, f->seed);
                  const reference::Trace t = reference::Run(m, x);
                  cosim::BuildOptions bo;

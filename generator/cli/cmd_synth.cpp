@@ -37,7 +37,7 @@ void AddSynth(CLI::App& app, Registry& r) {
   sub->add_option("--adders-per-stage", f->k, "adder levels between pipeline registers")->default_val(1);
   f->arith.AddTo(sub);
   r.push_back({sub, [f]() {
-                 const model::Model m = model::LoadModel(f->model);
+                 const model::Model m = LoadAnyModel(f->model);
                  driver::GenerateOptions o;
                  o.adders_per_stage = f->k;
                  o.lower = f->arith.Resolve(m);

@@ -30,6 +30,11 @@ void AddReport(CLI::App& app, Registry& r);
 void AddExplain(CLI::App& app, Registry& r);
 void AddEval(CLI::App& app, Registry& r);
 void AddIr(CLI::App& app, Registry& r);
+void AddImport(CLI::App& app, Registry& r);
+
+// A model manifest (model.json), or an ONNX file (*.onnx), imported in memory as `hardwire import` would
+// (docs/import.md).
+model::Model LoadAnyModel(const std::string& path);
 
 // Shared option groups.
 struct ArithFlags {

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   hw::cli::AddSynth(app, commands), hw::cli::AddReport(app, commands), hw::cli::AddExplain(app, commands);
   hw::cli::AddEval(app, commands);
   hw::cli::AddIr(app, commands);
+  hw::cli::AddImport(app, commands);
   CLI11_PARSE(app, argc, argv);
   try {
     for (const hw::cli::Command& c : commands)

@@ -53,6 +53,7 @@ NeuronExplanation ExplainNeuron(const model::Model& model, const ir::Module& m, 
   const auto* d = std::get_if<model::DenseLayer>(&L.op);
   const Location loc{model.manifest_path, fmt::format("layer '{}' (layers[{}])", L.name, layer), "--neuron"};
   if (!d) throw Error(loc, fmt::format("explain needs a dense layer; this one is {}", L.kind()));
+  if (d->has_threshold) throw Error(loc, "explain does not show threshold layers yet");
   if (neuron < 0 || neuron >= d->out) throw Error(loc, fmt::format("neuron {} out of range 0..{}", neuron, d->out - 1));
   HW_CHECK(static_cast<int>(m.outputs.size()) == d->out, "module/layer output count mismatch");
 

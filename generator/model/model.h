@@ -33,6 +33,12 @@ struct DenseLayer {
   std::vector<int64_t> bias;        // [out]; zeros when !has_bias
   std::vector<int64_t> multiplier;  // [out], M >= 1
   std::vector<int64_t> shift;       // [out], 0 <= S <= 62
+  // Threshold activation instead of requantization (docs/semantics.md): y = clamp_lo + #{k : acc >= T[o][k]},
+  // threshold[o * L + k] with L = clamp_hi - clamp_lo, each row non-decreasing. multiplier/shift then hold 1/0.
+  bool has_threshold = false;
+  std::vector<int64_t> threshold;   // [out, L] row-major
+  std::string threshold_tensor;
+  int thresholds_per_channel() const { return static_cast<int>(clamp_hi - clamp_lo); }
   IntType output;
   int64_t clamp_lo = 0;
   int64_t clamp_hi = 0;

@@ -74,7 +74,7 @@ std::optional<ChannelParam> ReadChannelParam(Fields& f, const std::string& key, 
 
 struct PendingDense {
   size_t index;
-  std::string weight_tensor, bias_tensor;
+  std::string weight_tensor, bias_tensor, threshold_tensor;
   ChannelParam m, s;
   WeightEncoding encoding;
   int bits;
@@ -150,7 +150,7 @@ Manifest ParseManifest(const std::string& manifest_json, const std::string& mani
       layer.name = name.value_or("");
       auto kind = lf.String("kind");
       if (kind && *kind == "dense") {
-        PendingDense p{i, "", "", {}, {}, WeightEncoding::kSigned, 8, {}, 0, 0};
+        PendingDense p{i, "", "", "", {}, {}, WeightEncoding::kSigned, 8, {}, 0, 0};
         bool ok = true;
         if (auto w = lf.Object("weight")) {
           auto t = w->String("tensor");
@@ -182,7 +182,18 @@ Manifest ParseManifest(const std::string& manifest_json, const std::string& mani
           if (t && t->empty()) b->Error("tensor", "must name a tensor");
           ok = ok && t && !t->empty();
         }
-        if (auto rq = lf.Object("requant")) {
+        const bool thresholds = lj.contains("threshold");
+        if (auto th = lf.Object("threshold", false)) {
+          auto t = th->String("tensor");
+          th->RejectUnknown();
+          if (t) p.threshold_tensor = *t;
+          if (t && t->empty()) th->Error("tensor", "must name a tensor");
+          if (lj.contains("requant")) lf.Error("threshold", "give either requant or threshold, not both");
+          ok = ok && t && !t->empty() && !lj.contains("requant");
+        }
+        if (thresholds) {
+          p.m.scalar = 1, p.s.scalar = 0;
+        } else if (auto rq = lf.Object("requant")) {
           auto mm = ReadChannelParam(*rq, "multiplier", 1, (int64_t{1} << 31) - 1);
           auto ss = ReadChannelParam(*rq, "shift", 0, 62);
           rq->RejectUnknown();
@@ -237,7 +248,7 @@ Model ResolveTensors(Manifest manifest, const std::string& tensors_bytes, const 
   Diag diag(manifest_name);
   std::map<std::string, std::string> users;  // tensor -> first layer naming it, for safetensors errors
   for (const PendingDense& p : manifest.pending)
-    for (const std::string* t : {&p.weight_tensor, &p.bias_tensor, &p.m.tensor, &p.s.tensor})
+    for (const std::string* t : {&p.weight_tensor, &p.bias_tensor, &p.m.tensor, &p.s.tensor, &p.threshold_tensor})
       if (!t->empty()) users.emplace(*t, LayerLabel(m.layers[p.index].name, p.index));
   TensorMap tensors = detail::ParseSafetensorsIn(tensors_bytes, tensors_name, [&](const std::string& t) {
     const auto it = users.find(t);
@@ -348,6 +359,37 @@ Model ResolveTensors(Manifest manifest, const std::string& tensors_bytes, const 
     else ok &= channel("requant.multiplier.tensor", p.m.tensor, &d.multiplier, 1, (int64_t{1} << 31) - 1);
     if (p.s.scalar) d.shift.assign(d.out, *p.s.scalar);
     else ok &= channel("requant.shift.tensor", p.s.tensor, &d.shift, 0, 62);
+    if (ok && !p.threshold_tensor.empty()) {
+      d.has_threshold = true;
+      d.threshold_tensor = p.threshold_tensor;
+      const int64_t L = d.clamp_hi - d.clamp_lo;
+      const std::string tname = Printable(p.threshold_tensor);
+      if (const Tensor* t = find("threshold.tensor", p.threshold_tensor)) {
+        if (L > 65536 || L * d.out > (int64_t{1} << 24)) {
+          err("threshold.tensor", "the clamp range needs " + std::to_string(L) + " thresholds per channel, above the limit (65536, 2^24 in all)");
+          ok = false;
+        } else if (t->shape != std::vector<int64_t>{d.out, L}) {
+          err("threshold.tensor", "tensor '" + tname + "' must have shape [" + std::to_string(d.out) + ", " + std::to_string(L) +
+                                      "] (outputs, clamp hi - lo), has " + shape_text(t->shape));
+          ok = false;
+        } else {
+          for (int o = 0; o < d.out && ok; ++o)
+            for (int64_t k = 0; k < L && ok; ++k) {
+              const int64_t v = t->values[o * L + k];
+              if (v < -(int64_t{1} << 50) || v > (int64_t{1} << 50)) {
+                err("threshold.tensor", "tensor '" + tname + "' value " + std::to_string(v) + " at [" + std::to_string(o) + ", " +
+                                            std::to_string(k) + "] out of range -2^50..2^50");
+                ok = false;
+              } else if (k > 0 && v < t->values[o * L + k - 1]) {
+                err("threshold.tensor", "tensor '" + tname + "' row " + std::to_string(o) + " is not non-decreasing at [" +
+                                            std::to_string(o) + ", " + std::to_string(k) + "]");
+                ok = false;
+              }
+            }
+          if (ok) d.threshold = t->values;
+        }
+      } else ok = false;
+    }
     if (!ok) continue;
     // The reference requantizes in 64-bit: refuse models whose scaled accumulator could leave that range.
     for (int o = 0; o < d.out; ++o) {
@@ -406,7 +448,8 @@ std::string ManifestJson(const Model& m) {
     if (const auto* d = std::get_if<DenseLayer>(&l.op)) {
       lj["weight"] = {{"tensor", d->weight_tensor}, {"encoding", ToString(d->encoding)}, {"bits", d->weight_bits}};
       if (d->has_bias) lj["bias"] = {{"tensor", d->bias_tensor}};
-      lj["requant"] = {{"multiplier", {{"tensor", d->multiplier_tensor}}}, {"shift", {{"tensor", d->shift_tensor}}}};
+      if (d->has_threshold) lj["threshold"] = {{"tensor", d->threshold_tensor}};
+      else lj["requant"] = {{"multiplier", {{"tensor", d->multiplier_tensor}}}, {"shift", {{"tensor", d->shift_tensor}}}};
       lj["output"] = {{"signed", d->output.is_signed}, {"bits", d->output.bits}, {"clamp", {d->clamp_lo, d->clamp_hi}}};
     }
     layers.push_back(lj);
@@ -430,8 +473,12 @@ void WriteModel(const Model& m, const std::string& dir) {
     if (!d) continue;
     put(d->weight_tensor, {d->out, d->in}, d->weight.w);
     if (d->has_bias) put(d->bias_tensor, {d->out}, d->bias);
-    put(d->multiplier_tensor, {d->out}, d->multiplier);
-    put(d->shift_tensor, {d->out}, d->shift);
+    if (d->has_threshold) {
+      put(d->threshold_tensor, {d->out, d->thresholds_per_channel()}, d->threshold);
+    } else {
+      put(d->multiplier_tensor, {d->out}, d->multiplier);
+      put(d->shift_tensor, {d->out}, d->shift);
+    }
   }
   fs::create_directories(dir);
   const std::string tensors_path = (fs::path(dir) / m.tensors_file).string();

@@ -45,7 +45,14 @@ ir::Operand SumTree(ir::Module& m, std::vector<ir::Operand> terms, ir::Role role
 }
 
 std::string NeuronNote(const model::DenseLayer& d, int o) {
-  std::string s = fmt::format("neuron {}: bias {}, M {} ({}), S {}, clamp [{}, {}]", o, d.bias[o], d.multiplier[o],
+  std::string s;
+  if (d.has_threshold) {
+    const int64_t L = d.thresholds_per_channel();
+    s = fmt::format("neuron {}: bias {}, thresholds", o, d.bias[o]);
+    for (int64_t k = 0; k < L && k < 16; ++k) s += fmt::format(" {}", d.threshold[o * L + k]);
+    if (L > 16) s += " ...";
+    s += fmt::format(", output {} + count", d.clamp_lo);
+  } else s = fmt::format("neuron {}: bias {}, M {} ({}), S {}, clamp [{}, {}]", o, d.bias[o], d.multiplier[o],
                               arith::CsdToString(arith::CsdDigits(d.multiplier[o])), d.shift[o], d.clamp_lo, d.clamp_hi);
   int nz = 0;
   std::string w;
@@ -115,7 +122,48 @@ ir::Module LowerDense(const model::Model& model, int index, const ArithChoice& c
     n.ops = {x, y};
     node_of[id] = m.AddNode(std::move(n));
   }
-  for (int o = 0; o < d.out; ++o) {
+  for (int o = 0; o < d.out && d.has_threshold; ++o) {
+    // y = lo + #{k : acc + b >= T_k}: each comparison is a requant node clamp(acc + (1 - (T_k - b)), 0, 1), their
+    // sum an adder tree, and a last requant node adds lo (docs/semantics.md, threshold).
+    const arith::Term& t = g.outputs[o];
+    const int64_t L = d.thresholds_per_channel();
+    int64_t const_count = 0;
+    std::vector<ir::Operand> bits;
+    for (int64_t k = 0; k < L; ++k) {
+      const int64_t tk = d.threshold[o * L + k] - d.bias[o];  // acc >= tk
+      if (t.is_zero()) {
+        const_count += 0 >= tk;
+        continue;
+      }
+      ir::Node cmp;
+      cmp.kind = ir::NodeKind::kRequant;
+      cmp.role = ir::Role::kScale;
+      cmp.neuron = o;
+      cmp.rq.add = 1 - tk;
+      cmp.rq.shift = 0;
+      cmp.rq.lo = 0;
+      cmp.rq.hi = 1;
+      cmp.ops = {{node_of[t.node], t.shift, t.neg}};
+      bits.push_back({m.AddNode(std::move(cmp)), 0, false});
+    }
+    ir::Node out;
+    out.role = ir::Role::kOutput;
+    out.neuron = o;
+    if (bits.empty()) {
+      out.kind = ir::NodeKind::kConst;
+      out.value = d.clamp_lo + const_count;
+    } else {
+      out.kind = ir::NodeKind::kRequant;
+      out.rq.add = d.clamp_lo;
+      out.rq.shift = 0;
+      out.rq.lo = d.clamp_lo;
+      out.rq.hi = d.clamp_hi;
+      out.ops = {SumTree(m, bits, ir::Role::kScale, o)};
+    }
+    m.outputs.push_back(m.AddNode(std::move(out)));
+    m.output_notes.push_back(NeuronNote(d, o));
+  }
+  for (int o = 0; o < d.out && !d.has_threshold; ++o) {
     const arith::Term& t = g.outputs[o];
     std::vector<ir::Operand> scaled;
     if (!t.is_zero())

@@ -30,6 +30,17 @@ namespace {
 Batch RunDense(const model::DenseLayer& d, const Batch& x) {
   Eigen::Map<const Batch> w(d.weight.w.data(), d.out, d.in);
   Batch acc = x * w.transpose();  // exact: int64 products and sums (validated to stay below 2^62)
+  if (d.has_threshold) {
+    const int64_t L = d.thresholds_per_channel();
+    for (Eigen::Index r = 0; r < acc.rows(); ++r)
+      for (int o = 0; o < d.out; ++o) {
+        const int64_t a = acc(r, o) + d.bias[o];
+        int64_t n = 0;
+        for (int64_t k = 0; k < L; ++k) n += a >= d.threshold[o * L + k];
+        acc(r, o) = d.clamp_lo + n;
+      }
+    return acc;
+  }
   for (Eigen::Index r = 0; r < acc.rows(); ++r)
     for (int o = 0; o < d.out; ++o)
       acc(r, o) = Requantize(acc(r, o) + d.bias[o], d.multiplier[o], d.shift[o], d.clamp_lo, d.clamp_hi);

@@ -74,6 +74,8 @@ std::string EmitBehavioralDense(const model::DenseLayer& d, const model::IntType
     }
     s += fmt::format("\n  // output {}\n", o);
     s += fmt::format("  wire signed [{}:0] acc{} = {}{};\n", aw - 1, o, SLit(aw, d.bias[o]), terms);
+    if (d.has_threshold)
+      throw Error(Location{"", "", ""}, "the behavioral reference design does not cover threshold layers yet (docs/import.md)");
     const i128 m = d.multiplier[o];
     const int sh = static_cast<int>(d.shift[o]);
     const i128 rnd = sh > 0 ? (i128{1} << (sh - 1)) : 0;

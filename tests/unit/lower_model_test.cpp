@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "arith/csd.h"
@@ -70,6 +71,87 @@ TEST(LowerModel, InterpretedModulesEqualTheReference) {
           for (size_t k = 0; k < v.size(); ++k)
             ASSERT_EQ(v[k], t.layers[l](r, k)) << "seed " << seed << " layer " << l << " output " << k;
         }
+      }
+    }
+  }
+}
+
+// Threshold layers (docs/semantics.md, dense with thresholds): the worked example, the manifest round trip,
+// and the lowering (comparisons + adder tree) equal to the reference on random models.
+model::Model WithThresholds(model::Model m, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  for (model::Layer& l : m.layers) {
+    auto* d = std::get_if<model::DenseLayer>(&l.op);
+    if (!d) continue;
+    d->has_threshold = true;
+    d->threshold_tensor = l.name + ".t";
+    const int64_t L = d->clamp_hi - d->clamp_lo;
+    if (L > 64) d->clamp_hi = d->clamp_lo + 64;
+    d->threshold.clear();
+    for (int o = 0; o < d->out; ++o) {
+      std::vector<int64_t> row;
+      for (int64_t k = 0; k < d->clamp_hi - d->clamp_lo; ++k) row.push_back(std::uniform_int_distribution<int64_t>(-300, 300)(rng));
+      if (o == 0) std::fill(row.begin(), row.end(), 0);  // equal thresholds: jumps of several levels
+      std::sort(row.begin(), row.end());
+      d->threshold.insert(d->threshold.end(), row.begin(), row.end());
+    }
+    std::fill(d->multiplier.begin(), d->multiplier.end(), 1);
+    std::fill(d->shift.begin(), d->shift.end(), 0);
+  }
+  return m;
+}
+
+TEST(LowerModel, ThresholdWorkedExample) {
+  model::Model m;
+  m.name = "t";
+  m.tensors_file = "t.safetensors";
+  m.input_length = 1;
+  m.input = model::IntType{true, 8};
+  model::DenseLayer d;
+  d.in = 1, d.out = 1;
+  d.weight = arith::IntMatrix{1, 1, {1}};
+  d.bias = {0}, d.multiplier = {1}, d.shift = {0};
+  d.output = model::IntType{true, 3};
+  d.clamp_lo = -1, d.clamp_hi = 2;
+  d.has_threshold = true;
+  d.threshold = {-3, 5, 9};
+  d.weight_tensor = "w", d.multiplier_tensor = "m", d.shift_tensor = "s", d.threshold_tensor = "th";
+  model::Layer l;
+  l.name = "fc";
+  l.op = d;
+  m.layers.push_back(l);
+  reference::Batch x(4, 1);
+  x << 5, 4, -10, 9;
+  const reference::Batch y = reference::Run(m, x).output();
+  EXPECT_EQ(y(0, 0), 1);
+  EXPECT_EQ(y(1, 0), 0);
+  EXPECT_EQ(y(2, 0), -1);
+  EXPECT_EQ(y(3, 0), 2);
+  const std::string dir = std::string(HW_BINARY_DIR) + "/test_out/threshold_model";
+  model::WriteModel(m, dir);
+  const model::Model back = model::LoadModel(dir + "/model.json");
+  const auto& bd = std::get<model::DenseLayer>(back.layers[0].op);
+  EXPECT_TRUE(bd.has_threshold);
+  EXPECT_EQ(bd.threshold, (std::vector<int64_t>{-3, 5, 9}));
+  EXPECT_EQ(model::ManifestJson(back), model::ManifestJson(m));
+}
+
+TEST(LowerModel, ThresholdLayersInterpretedEqualTheReference) {
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    const model::Model m = WithThresholds(model::RandomModel(model::RandomModelSpec{}, seed), seed);
+    LowerOptions o;
+    const ir::Design d = LowerModel(m, o);
+    for (const ir::Module& mod : d.layers) ASSERT_EQ(ir::Verify(mod, false), "") << mod.name;
+    reference::Batch x(50, m.input_length);
+    std::mt19937_64 rng(seed);
+    for (Eigen::Index r = 0; r < x.rows(); ++r)
+      for (Eigen::Index c = 0; c < x.cols(); ++c) x(r, c) = std::uniform_int_distribution<int64_t>(m.input.min(), m.input.max())(rng);
+    const reference::Trace t = reference::Run(m, x);
+    for (Eigen::Index r = 0; r < x.rows(); ++r) {
+      std::vector<int64_t> v(x.row(r).data(), x.row(r).data() + x.cols());
+      for (size_t l = 0; l < d.layers.size(); ++l) {
+        v = Interpret(d.layers[l], v);
+        for (size_t k = 0; k < v.size(); ++k) ASSERT_EQ(v[k], t.layers[l](r, k)) << "seed " << seed << " layer " << l << " output " << k;
       }
     }
   }

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# ctest label onnx: imports the shared QONNX models (../shared/models/qonnx) and a QKeras-style 16-64-32-32-5
+# MLP with round-half-even quantizers (made by examples/qonnx/make_qonnx_mlp.py; its layers use the threshold
+# op), checks every quantized activation against qonnx's float executor on 2,000 vectors (check_import.py), then
+# co-simulates the imported model's RTL in Verilator on the same vectors. Needs .venv (scripts/setup.sh); without it, or without the shared models,
+# the test is reported as skipped (exit 77) with the reason, never as passed.
+#   run_oracle.sh HARDWIRE SOURCE_DIR OUT_DIR
+set -euo pipefail
+hw=$1 src=$2 out=$3
+py=$src/.venv/bin/python
+if [ ! -x "$py" ] || ! "$py" -c "import qonnx, onnxruntime" 2>/dev/null; then
+  echo "SKIPPED: $py with qonnx and onnxruntime not found (bash scripts/setup.sh makes it)"
+  exit 77
+fi
+models=$src/../shared/models/qonnx
+mkdir -p "$out"
+"$py" "$src/examples/qonnx/make_qonnx_mlp.py" --sizes 16,64,32,32,5 --wbits 6 --abits 6 --out "$out/jet_round.onnx"
+for m in TFC_2W2A TFC_1W1A jet_round; do
+  f=$models/$m.onnx
+  [ "$m" = jet_round ] && f=$out/jet_round.onnx
+  if [ ! -f "$f" ]; then echo "SKIPPED: $f not found"; exit 77; fi
+  echo "== $m"
+  "$hw" import "$f" -o "$out/$m"
+  "$py" "$src/tests/onnx/check_import.py" --hardwire "$hw" --onnx "$f" --imported "$out/$m" --vectors 2000 \
+    --save-inputs "$out/$m.inputs.txt"
+  "$hw" generate "$out/$m/model.json" -o "$out/${m}_rtl" > /dev/null
+  "$hw" sim "$out/$m/model.json" --rtl "$out/${m}_rtl" --inputs "$out/$m.inputs.txt"
+done

@@ -35,6 +35,6 @@ echo "model:                  $MODEL ($(grep -Eo '^adders [0-9]+, multipliers [0
 echo "streams, latency:       $(grep -Eo 'latency [0-9]+ clocks, [0-9]+ streams' out/lm_sim.log)"
 echo "tokens RTL vs C++ ref:  $(grep -Eo '^[0-9]+ passed, [0-9]+ failed' out/lm_sim.log)"
 echo "steady state:           $(grep -Eo '[0-9.]+ tokens per clock' out/lm_sim.log)"
-echo "simulated:              $(grep -Eo '= [0-9]+ tokens/s' out/lm_sim.log | tr -d '=')"
+echo "simulated:              $(grep -Eo '= [0-9]+ tokens/s' out/lm_sim.log | sed 's/= //')"
 echo "verilator build:        $(grep -Eo 'verilator build: [0-9.]+ s' out/lm_sim.log | sed 's/verilator build: //')"
 exit "$status"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The test suite (what CI runs): installs what is missing, builds, runs the `unit` and `cosim` ctest labels,
+# The test suite (what CI runs): installs what is missing, builds, runs the `unit`, `cosim` and `onnx` ctest labels,
 # then the hardening stage (ASan+UBSan unit tests and a short libFuzzer run, docs/hardening.md).
 # The long labels run on demand: `ctest --test-dir build -L sweep` (>= 200 random models) and
-# `ctest --test-dir build -L fashion_full` (the main job, all 10,000 test images).
+# `ctest --test-dir build -L fashion_full` (scripts/fashion_job.sh: all 10,000 Fashion-MNIST test images).
 #   bash scripts/test.sh [extra ctest args]      HW_SKIP_HARDENING=1 skips the hardening stage
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# ctest label onnx: imports the shared QONNX models (../shared/models/qonnx) and a QKeras-style 16-64-32-32-5
+# ctest label onnx: imports the public QONNX TFC models (tests/data/onnx) and a QKeras-style 16-64-32-32-5
 # MLP with round-half-even quantizers (made by examples/qonnx/make_qonnx_mlp.py; its layers use the threshold
 # op), checks every quantized activation against qonnx's float executor on 2,000 vectors (check_import.py), then
-# co-simulates the imported model's RTL in Verilator on the same vectors. Needs .venv (scripts/setup.sh); without it, or without the shared models,
+# co-simulates the imported model's RTL in Verilator on the same vectors. Needs .venv (scripts/setup.sh); without it
 # the test is reported as skipped (exit 77) with the reason, never as passed.
 #   run_oracle.sh HARDWIRE SOURCE_DIR OUT_DIR
 set -euo pipefail
@@ -12,7 +12,7 @@ if [ ! -x "$py" ] || ! "$py" -c "import qonnx, onnxruntime" 2>/dev/null; then
   echo "SKIPPED: $py with qonnx and onnxruntime not found (bash scripts/setup.sh makes it)"
   exit 77
 fi
-models=$src/../shared/models/qonnx
+models=$src/tests/data/onnx  # copies of the public TFC models, with their licence
 mkdir -p "$out"
 "$py" "$src/examples/qonnx/make_qonnx_mlp.py" --sizes 16,64,32,32,5 --wbits 6 --abits 6 --out "$out/jet_round.onnx"
 for m in TFC_2W2A TFC_1W1A jet_round; do

@@ -179,8 +179,7 @@ TEST(OnnxImport, GemmWithTransposedWeightAndSoftmaxBecomesArgmax) {
 
 TEST(OnnxImport, SharedTfcModelsImport) {
   for (const char* name : {"TFC_2W2A", "TFC_1W1A"}) {
-    const std::string path = std::string(HW_SOURCE_DIR) + "/../shared/models/qonnx/" + name + ".onnx";
-    if (!fs::exists(path)) GTEST_SKIP() << "not found (the shared QONNX models are outside the repository): " << path;
+    const std::string path = std::string(HW_TEST_DATA) + "/onnx/" + name + ".onnx";
     const ImportResult r = ImportOnnx(path);
     ASSERT_EQ(r.model.layers.size(), 4u) << name;
     EXPECT_EQ(r.model.input_length, 784);

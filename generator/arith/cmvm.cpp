@@ -373,6 +373,8 @@ bool Better(const Candidate& x, const Candidate& y) {
 
 }  // namespace
 
+double AdderWidthSum(const AdderGraph& g, const std::vector<InputRange>& ranges) { return WidthSum(g, ranges); }
+
 AdderGraph BuildCsdTrees(const IntMatrix& w) {
   GraphBuilder b(w.cols, {});
   b.graph.outputs = FinishRows(b, CsdRows(w));

@@ -70,19 +70,31 @@ double PairWork(const std::vector<std::vector<RowTerm>>& rows) {
 }
 
 // Column-block size limit: pair statistics of one CSE run (sum over rows of #terms^2 / 2). Bigger blocks find
-// more sharing but cost time; these keep a 128 x 784 int8 matrix well under 2 s.
+// more sharing (a pattern can only join terms of one block) but cost time and memory, about linearly: ~0.25 s
+// and ~15 MB per 1e6 pairs. Effort 0 keeps the old small blocks (a 128 x 784 int8 matrix in < 1 s, 20 % more
+// adders); effort 1 (default) solves matrices up to ~128 x 256 int8 whole and keeps 128 x 784 within ~30 s;
+// every further effort level doubles the block budget (capped: memory).
 constexpr double kBlockPairsUnconstrained = 1.0e5;
 constexpr double kBlockPairsConstrained = 5.0e4;
+struct Blocking {
+  double pairs = kBlockPairsUnconstrained;  // pair-work limit of one block
+  bool merge = false;                       // one more CSE across the blocks' remaining terms
+};
+Blocking BlockingFor(int effort, bool bounded) {
+  if (effort <= 0) return {bounded ? kBlockPairsConstrained : kBlockPairsUnconstrained, false};
+  return {std::min(2.5e7 * std::ldexp(1.0, std::min(effort, 3) - 1), 8e7), true};
+}
 
 // One greedy CSE run on w (rows = outputs) into builder b with one capacity per row (bound on the sum of
 // 2^depth of the row's terms; empty = unconstrained); returns the remaining terms of every row (not finished).
+// merge: after the column blocks, one more CSE over the remaining terms of whole rows.
 std::vector<std::vector<RowTerm>> CseRows(GraphBuilder& b, const IntMatrix& w, const std::vector<uint64_t>& caps,
-                                          uint64_t seed, double block_pairs, int lookahead) {
+                                          uint64_t seed, const Blocking& blk, int lookahead) {
   std::vector<std::vector<RowTerm>> rows = CsdRows(w);
   const double work = PairWork(rows);
-  const int blocks = work <= block_pairs
+  const int blocks = work <= blk.pairs
                          ? 1
-                         : std::min(w.cols, static_cast<int>(std::ceil(std::sqrt(work / block_pairs))));
+                         : std::min(w.cols, static_cast<int>(std::ceil(std::sqrt(work / blk.pairs))));
   if (blocks == 1) {
     cmvm_detail::CseParams p;
     p.seed = seed;
@@ -121,6 +133,15 @@ std::vector<std::vector<RowTerm>> CseRows(GraphBuilder& b, const IntMatrix& w, c
       for (int r = 0; r < w.rows; ++r) remaining[r].insert(remaining[r].end(), sub[r].begin(), sub[r].end());
     }
     rows.swap(remaining);
+    if (blk.merge) {
+      // Sharing across blocks: the blocks' remaining terms of every row (far fewer than the digits) go through
+      // one more CSE over the whole matrix, with each row's full capacity.
+      cmvm_detail::CseParams p;
+      p.seed = seed;
+      p.lookahead = lookahead;
+      p.row_capacity = caps;
+      RunCse(b, rows, p);
+    }
   }
   return rows;
 }
@@ -128,16 +149,16 @@ std::vector<std::vector<RowTerm>> CseRows(GraphBuilder& b, const IntMatrix& w, c
 // One greedy CSE solve of w into builder b, rows finished; returns the output terms. depth_bound < 0:
 // unconstrained.
 std::vector<Term> CseSolve(GraphBuilder& b, const IntMatrix& w, int depth_bound, uint64_t seed,
-                           double block_pairs, int lookahead) {
+                           const Blocking& blk, int lookahead) {
   std::vector<uint64_t> caps;
   if (depth_bound >= 0) caps.assign(w.rows, uint64_t{1} << depth_bound);
-  return FinishRows(b, CseRows(b, w, caps, seed, block_pairs, lookahead));
+  return FinishRows(b, CseRows(b, w, caps, seed, blk, lookahead));
 }
 
 AdderGraph SolveOnce(const IntMatrix& w, const std::vector<InputRange>& ranges, int depth_bound, uint64_t seed,
-                     double block_pairs, int lookahead) {
+                     const Blocking& blk, int lookahead) {
   GraphBuilder b(w.cols, ranges);
-  b.graph.outputs = CseSolve(b, w, depth_bound, seed, block_pairs, lookahead);
+  b.graph.outputs = CseSolve(b, w, depth_bound, seed, blk, lookahead);
   return std::move(b.graph);
 }
 
@@ -173,7 +194,7 @@ std::vector<Term> AppendGraph(GraphBuilder& b, const AdderGraph& g) {
 }
 
 AdderGraph SolveDecomposed(const IntMatrix& w, const std::vector<InputRange>& ranges, uint64_t seed, int levels,
-                           int lookahead) {
+                           int lookahead, const Blocking& blk) {
   const int n = w.rows;
   std::vector<int> parent(n, -1), best_cost(n), best_from(n, -1);
   std::vector<int64_t> best_sign(n, 1), sign(n, 1);
@@ -206,9 +227,9 @@ AdderGraph SolveDecomposed(const IntMatrix& w, const std::vector<InputRange>& ra
   std::vector<Term> dt;
   if (levels > 1 && d.rows > 1 && d.cols > 1) {
     dt = AppendGraph(
-        b, cmvm_detail::TransposeGraph(SolveDecomposed(Transposed(d), {}, seed, levels - 1, lookahead), ranges));
+        b, cmvm_detail::TransposeGraph(SolveDecomposed(Transposed(d), {}, seed, levels - 1, lookahead, blk), ranges));
   } else {
-    dt = CseSolve(b, d, -1, seed, kBlockPairsUnconstrained, lookahead);
+    dt = CseSolve(b, d, -1, seed, blk, lookahead);
   }
   std::vector<Term> y(n);
   for (int i : order) {
@@ -241,7 +262,7 @@ AdderGraph SolveDecomposed(const IntMatrix& w, const std::vector<InputRange>& ra
 // when no edge is feasible (the usual case at the minimum depth: every row needs more than 2^{D-1} digits; it
 // pays off where the maximum row forces an extra level that most rows do not need, and in min+k modes).
 bool SolveDecomposedBounded(const IntMatrix& w, const std::vector<InputRange>& ranges, int bound, uint64_t seed,
-                            int lookahead, AdderGraph& out) {
+                            int lookahead, const Blocking& blk, AdderGraph& out) {
   const int n = w.rows;
   if (n < 2 || bound < 1 || bound > 30) return false;
   const int half = 1 << (bound - 1);
@@ -347,7 +368,7 @@ bool SolveDecomposedBounded(const IntMatrix& w, const std::vector<InputRange>& r
     for (int c = 0; c < w.cols; ++c) d.at(i, c) = w.at(i, c) - sign[i] * w.at(parent[i], c);
   }
   GraphBuilder b(w.cols, ranges);
-  std::vector<std::vector<RowTerm>> rows = CseRows(b, d, caps, seed, kBlockPairsConstrained, lookahead);
+  std::vector<std::vector<RowTerm>> rows = CseRows(b, d, caps, seed, blk, lookahead);
   std::vector<std::vector<RowTerm>> first(n), second(n);
   for (int i = 0; i < n; ++i) (role[i] == 2 ? second : first)[i] = std::move(rows[i]);
   std::vector<Term> y = FinishRows(b, first);
@@ -400,7 +421,8 @@ AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
   if (options.depth_mode == DepthMode::kMinimum) depth_bound = MinimumDepth(w);
   if (options.depth_mode == DepthMode::kMinimumPlusK) depth_bound = MinimumDepth(w) + std::max(0, options.extra_depth);
   const std::vector<InputRange>& ranges = options.input_ranges;
-  const double block_pairs = depth_bound < 0 ? kBlockPairsUnconstrained : kBlockPairsConstrained;
+  Blocking blk = BlockingFor(options.effort, depth_bound >= 0);
+  if (options.block_pairs > 0) blk.pairs = options.block_pairs;
 
   // Effort: number of seeded restarts and the CSE lookahead, from the problem size only (deterministic, never
   // wall-clock based). Small problems (<= about 16 x 16 int8) get a wide lookahead and few restarts: the
@@ -427,29 +449,29 @@ AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
   // Plain CSE on W: the only candidate for big matrices, one of several in bounded modes; never competitive
   // with the row-difference decompositions unconstrained, so skipped there when those run.
   if (tries == 1 || depth_bound >= 0 || w.rows <= 1)
-    consider(SolveOnce(w, ranges, depth_bound, seed_of(0, 0), block_pairs, lookahead));
+    consider(SolveOnce(w, ranges, depth_bound, seed_of(0, 0), blk, lookahead));
   // Medium sizes: one row-difference decomposition as well (it pays off when rows are alike).
-  if (tries == 1 && depth_bound < 0 && w.rows > 1 && work <= 2e6) consider(SolveDecomposed(w, ranges, 0, 1, 1));
+  if (tries == 1 && depth_bound < 0 && w.rows > 1 && work <= 2e6) consider(SolveDecomposed(w, ranges, 0, 1, 1, blk));
   if (tries > 1) {
     const IntMatrix wt = Transposed(w);
     const std::vector<InputRange> no_ranges;  // W^T's inputs are W's outputs: no ranges known
     for (int t = 0; t < tries; ++t) {
       if (depth_bound < 0) {
         // Row-difference decomposition on W and on W^T (transposed back); levels alternate between 1 and 2.
-        if (w.rows > 1) consider(SolveDecomposed(w, ranges, seed_of(t, 1), 1 + (t & 1), lookahead));
+        if (w.rows > 1) consider(SolveDecomposed(w, ranges, seed_of(t, 1), 1 + (t & 1), lookahead, blk));
         if (w.rows > 1 && w.cols > 1)
           consider(cmvm_detail::TransposeGraph(
-              SolveDecomposed(wt, no_ranges, seed_of(t, 2), 1 + ((t >> 1) & 1), lookahead), ranges));
+              SolveDecomposed(wt, no_ranges, seed_of(t, 2), 1 + ((t >> 1) & 1), lookahead, blk), ranges));
       } else {
         // Depth-bounded: plain CSE with other tie-breaking on W, and on W^T when the transposed graph
         // happens to meet the bound.
-        if (t > 0) consider(SolveOnce(w, ranges, depth_bound, seed_of(t, 3), block_pairs, lookahead));
+        if (t > 0) consider(SolveOnce(w, ranges, depth_bound, seed_of(t, 3), blk, lookahead));
         // Depth-bounded row differences (pay off when some rows fit in half the capacity).
-        if (AdderGraph g; SolveDecomposedBounded(w, ranges, depth_bound, seed_of(t, 5), lookahead, g))
+        if (AdderGraph g; SolveDecomposedBounded(w, ranges, depth_bound, seed_of(t, 5), lookahead, blk, g))
           consider(std::move(g));
         if (w.rows > 1 && w.cols > 1) {
           AdderGraph g = cmvm_detail::TransposeGraph(
-              SolveOnce(wt, no_ranges, depth_bound, seed_of(t, 4), block_pairs, lookahead), ranges);
+              SolveOnce(wt, no_ranges, depth_bound, seed_of(t, 4), blk, lookahead), ranges);
           if (OutputDepth(g) <= depth_bound) consider(std::move(g));
         }
       }

@@ -29,6 +29,9 @@ struct CmvmOptions {
   // Search effort: 1 (default) is the fast path; higher values spend more time (more restarts, wider pattern
   // statistics) for fewer adders. The result is deterministic for a given (matrix, options) including effort.
   int effort = 1;
+  // Column-block size override (pair work per block, see docs/performance.md); 0 = from effort. For tests and
+  // experiments: lets a small matrix take the block path.
+  double block_pairs = 0;
 };
 
 // Per-weight canonical-signed-digit trees: every output is a balanced adder tree of its own

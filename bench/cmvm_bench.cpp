@@ -19,6 +19,7 @@
 //                   [--model PATH/model.json] [--no-model] [--effort E] [--no-protocol] [--protocol-only]
 //                   [--large] [--min-plus K]
 //        cmvm_bench --matrix-file FILE [--mode unconstrained|min|min+K] [--effort E] [--input-range LO HI]
+//                   [--block-pairs P]
 //   --trials T        trials per N for N <= 16 (default 20); N >= 24 uses max(1, T / 4) unless
 //   --large-trials T  is given.
 //   --model PATH      model manifest (default HW_SOURCE_DIR/weights/fashion_mlp/model.json; skipped with a
@@ -241,7 +242,8 @@ void RunLayerProtocol(uint64_t seed, bool large, int effort, int min_plus, bool 
   }
 }
 
-int g_effort = 1;  // --effort, for every solve of the bench
+int g_effort = 1;          // --effort, for every solve of the bench
+double g_block_pairs = 0;  // --block-pairs (CmvmOptions::block_pairs), --matrix-file mode only
 
 }  // namespace
 
@@ -334,6 +336,8 @@ int main(int argc, char** argv) {
       min_plus = std::atoi(next());
     } else if (!std::strcmp(argv[i], "--matrix-file")) {
       matrix_file = next();
+    } else if (!std::strcmp(argv[i], "--block-pairs")) {
+      g_block_pairs = std::atof(next());
     } else if (!std::strcmp(argv[i], "--mode")) {
       mode_name = next();
     } else if (!std::strcmp(argv[i], "--input-range")) {
@@ -354,7 +358,8 @@ int main(int argc, char** argv) {
                    "usage: %s [--trials T] [--large-trials T] [--sizes 4,8,16] [--seed S] [--no-layers] [--per-trial]\n"
                    "       [--model PATH/model.json] [--no-model] [--effort E] [--no-protocol] [--protocol-only]\n"
                    "       [--large] [--min-plus K]\n"
-                   "   or: %s --matrix-file FILE [--mode unconstrained|min|min+K] [--effort E] [--input-range LO HI]\n",
+                   "   or: %s --matrix-file FILE [--mode unconstrained|min|min+K] [--effort E] [--input-range LO HI]\n"
+                   "       [--block-pairs P]\n",
                    argv[0], argv[0]);
       return 2;
     }
@@ -363,6 +368,7 @@ int main(int argc, char** argv) {
   if (!matrix_file.empty()) {
     CmvmOptions opt;
     opt.effort = g_effort;
+    opt.block_pairs = g_block_pairs;
     if (mode_name == "min") {
       opt.depth_mode = DepthMode::kMinimum;
     } else if (mode_name.rfind("min+", 0) == 0) {

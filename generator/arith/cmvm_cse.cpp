@@ -5,8 +5,6 @@
 #include <queue>
 #include <unordered_map>
 #include <utility>
-#include <cstdio>
-#include <cstdlib>
 
 namespace hw::arith::cmvm_detail {
 
@@ -393,15 +391,6 @@ class CseEngine {
     heap_.push_back({Prio(count, key), key});
     std::push_heap(heap_.begin(), heap_.end());
   }
-  void Inc(uint64_t key) {
-    CountSlot& e = counts_.Slot(key);
-    const int c = ++e.val;
-    if (c >= p_.min_count && c > e.reg) {  // an entry at reg >= c is stale-high: popped and corrected in time
-      e.reg = c;
-      heap_.push_back({Prio(c, key), key});
-      std::push_heap(heap_.begin(), heap_.end());
-    }
-  }
   // Keys absent from the map never reached a count of 2 (see Apply): nothing to decrement.
   void Dec(uint64_t key) {
     if (CountSlot* e = counts_.Find(key)) --e->val;
@@ -519,7 +508,7 @@ class CseEngine {
       if (v - u >= 2) {
         CountSlot& e = counts_.Slot(new_keys_[u]);
         e.val += static_cast<int32_t>(v - u);
-        if (e.val >= p_.min_count && e.val > e.reg) {
+        if (e.val >= p_.min_count && e.val > e.reg) {  // an entry at reg >= val is stale-high: corrected when popped
           e.reg = e.val;
           heap_.push_back({Prio(e.val, new_keys_[u]), new_keys_[u]});
           std::push_heap(heap_.begin(), heap_.end());
@@ -557,7 +546,6 @@ class CseEngine {
 void RunCse(GraphBuilder& b, std::vector<std::vector<RowTerm>>& rows, const CseParams& params) {
   CseEngine e(b, rows, params);
   e.Run();
-  if (getenv("HWX_MEM")) fprintf(stderr, "cse: rows %zu slots %zu old %zu occ %zu heap %zu nodes %d\n", rows.size(), Scratch().slots.capacity(), Scratch().slots_old.capacity(), Scratch().occ.capacity(), Scratch().heap.capacity(), b.num_nodes());
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -8,8 +8,9 @@
 //   4. Several seeded tie-breaking orders, on W and (unconstrained) on W^T followed by graph transposition,
 //      are tried; the graph with fewest adders, then smallest adder-width sum, is kept. The number of tries
 //      depends only on the problem size, so the result is deterministic.
-//   Wide matrices are cut into column blocks whose CSE runs independently (keeps the pair statistics small);
-//   the remaining terms of all blocks of a row are then reduced together.
+//   Wide matrices are cut into column blocks whose CSE runs independently (bounds time and memory; the block size
+//   comes from CmvmOptions::effort); from effort 1 on, the remaining terms of all blocks then go through one more
+//   CSE over the whole matrix before each row is reduced.
 #include "arith/cmvm.h"
 
 #include <algorithm>

@@ -379,11 +379,13 @@ class CseEngine {
     return count * 4096 - std::min<int64_t>(g, 63) * 64;
   }
   uint64_t Prio(int count, uint64_t key) const {
-    // tie-break among equal scores: narrow patterns first (small relative shift, cheaper adders), then a
-    // seeded hash (seed 0 = fixed order; other seeds give the restarts their variety).
+    // tie-break among equal scores: narrow patterns first (small relative shift, cheaper adders), or with
+    // deep_first the deeper operands first (depth_a + depth_b), then a seeded hash (seed 0 = fixed order; other
+    // seeds give the restarts their variety).
     const int d = std::abs(KeyD(key));
     const uint64_t h = p_.seed == 0 ? Mix(key) : Mix(key ^ Mix(p_.seed));
-    const uint32_t tb = (static_cast<uint32_t>(63 - std::min(d, 63)) << 26) | static_cast<uint32_t>(h & ((1u << 26) - 1));
+    const int first = p_.deep_first ? std::min(63, 4 * (depth_[KeyA(key)] + depth_[KeyB(key)])) : 63 - std::min(d, 63);
+    const uint32_t tb = (static_cast<uint32_t>(first) << 26) | static_cast<uint32_t>(h & ((1u << 26) - 1));
     return (static_cast<uint64_t>(Score(count, key)) << 32) | tb;
   }
   void Push(int count, uint64_t key) {

@@ -29,12 +29,13 @@ if [ -z "${HW_SKIP_APT:-}" ]; then
   fi
 fi
 
-# Python tools for the ONNX import's float oracles (tests/onnx, ctest label onnx): a venv at .venv with the
-# pinned versions of scripts/requirements.txt. Best effort: without it those tests skip (and say why).
+# Python tools in a venv at .venv with the pinned versions of scripts/requirements.txt: the ONNX import's float
+# oracles (tests/onnx, ctest label onnx) and da4ml, the CMVM peer of bench/cmvm_vs_da4ml.py. Best effort: without
+# it the onnx tests skip (and say why) and the da4ml bench cannot run; nothing else uses it.
 if [ -z "${HW_SKIP_VENV:-}" ]; then
   if [ ! -x .venv/bin/python ] || ! cmp -s scripts/requirements.txt .venv/requirements.txt; then
     { /usr/bin/python3 -m venv .venv && .venv/bin/pip install -q -r scripts/requirements.txt &&
-      cp scripts/requirements.txt .venv/requirements.txt; } || echo "warning: could not set up .venv (ONNX float-oracle tests will skip)"
+      cp scripts/requirements.txt .venv/requirements.txt; } || echo "warning: could not set up .venv (ONNX float-oracle tests will skip; bench/cmvm_vs_da4ml.py needs it)"
   fi
 fi
 

@@ -8,8 +8,9 @@
 //   4. Several seeded tie-breaking orders, on W and (unconstrained) on W^T followed by graph transposition,
 //      are tried; the graph with fewest adders, then smallest adder-width sum, is kept. The number of tries
 //      depends only on the problem size, so the result is deterministic.
-//   Wide matrices are cut into column blocks whose CSE runs independently (keeps the pair statistics small);
-//   the remaining terms of all blocks of a row are then reduced together.
+//   Wide matrices are cut into column blocks whose CSE runs independently (bounds time and memory; the block size
+//   comes from CmvmOptions::effort); from effort 1 on, the remaining terms of all blocks then go through one more
+//   CSE over the whole matrix before each row is reduced.
 #include "arith/cmvm.h"
 
 #include <algorithm>
@@ -70,22 +71,39 @@ double PairWork(const std::vector<std::vector<RowTerm>>& rows) {
 }
 
 // Column-block size limit: pair statistics of one CSE run (sum over rows of #terms^2 / 2). Bigger blocks find
-// more sharing but cost time; these keep a 128 x 784 int8 matrix well under 2 s.
+// more sharing (a pattern can only join terms of one block) but cost time and memory, about linearly: ~0.25 s
+// and ~15 MB per 1e6 pairs. Effort 0 keeps the old small blocks (a 128 x 784 int8 matrix in < 1 s, 20 % more
+// adders); effort 1 (default) solves matrices up to ~128 x 256 int8 whole and keeps 128 x 784 within ~30 s;
+// effort >= 2 allows 8e7 pairs per block (128 x 392 int8 whole; ~1.2 GB at most).
 constexpr double kBlockPairsUnconstrained = 1.0e5;
 constexpr double kBlockPairsConstrained = 5.0e4;
+struct Blocking {
+  double pairs = kBlockPairsUnconstrained;  // pair-work limit of one block
+  bool merge = false;                       // one more CSE across the blocks' remaining terms
+  bool deep_first = false;                  // CseParams::deep_first for every CSE run
+  bool progressive = false;                 // block i's CSE includes the remaining terms of blocks < i
+};
+Blocking BlockingFor(int effort, bool bounded) {
+  if (effort <= 0) return {bounded ? kBlockPairsConstrained : kBlockPairsUnconstrained, false};
+  // Progressive blocks (effort >= 2): 128 x 392 int8 in two 2.5e7 blocks 51215 -> 50742 adders but 1.3x the
+  // time; 128 x 784 in four, 99528 -> 97401 at 1.6x (35 s): over effort 1's budget.
+  return {effort == 1 ? 2.5e7 : 8e7, true, false, effort >= 2};
+}
 
 // One greedy CSE run on w (rows = outputs) into builder b with one capacity per row (bound on the sum of
 // 2^depth of the row's terms; empty = unconstrained); returns the remaining terms of every row (not finished).
+// merge: after the column blocks, one more CSE over the remaining terms of whole rows.
 std::vector<std::vector<RowTerm>> CseRows(GraphBuilder& b, const IntMatrix& w, const std::vector<uint64_t>& caps,
-                                          uint64_t seed, double block_pairs, int lookahead) {
+                                          uint64_t seed, const Blocking& blk, int lookahead) {
   std::vector<std::vector<RowTerm>> rows = CsdRows(w);
   const double work = PairWork(rows);
-  const int blocks = work <= block_pairs
+  const int blocks = work <= blk.pairs
                          ? 1
-                         : std::min(w.cols, static_cast<int>(std::ceil(std::sqrt(work / block_pairs))));
+                         : std::min(w.cols, static_cast<int>(std::ceil(std::sqrt(work / blk.pairs))));
   if (blocks == 1) {
     cmvm_detail::CseParams p;
     p.seed = seed;
+    p.deep_first = blk.deep_first;
     p.lookahead = lookahead;
     p.row_capacity = caps;
     RunCse(b, rows, p);
@@ -101,19 +119,25 @@ std::vector<std::vector<RowTerm>> CseRows(GraphBuilder& b, const IntMatrix& w, c
       block_of[c] = std::min(blocks - 1, static_cast<int>(acc / total * blocks));
       acc += col_digits[c];
     }
+    // progressive: every block's CSE also holds the remaining terms of the blocks before it (sharing across
+    // blocks as they go, instead of one CSE across blocks at the end).
+    const bool prog = blk.progressive;
     std::vector<std::vector<RowTerm>> remaining(w.rows);
-    for (int blk = 0; blk < blocks; ++blk) {
+    std::vector<uint64_t> digits_so_far(w.rows, 0);
+    for (int bi = 0; bi < blocks; ++bi) {
       std::vector<std::vector<RowTerm>> sub(w.rows);
+      if (prog) sub.swap(remaining), remaining.assign(w.rows, {});
       for (int r = 0; r < w.rows; ++r)
         for (const RowTerm& t : rows[r])
-          if (block_of[t.node] == blk) sub[r].push_back(t);
+          if (block_of[t.node] == bi) sub[r].push_back(t), ++digits_so_far[r];
       cmvm_detail::CseParams p;
       p.seed = seed;
+      p.deep_first = blk.deep_first;
       if (!caps.empty()) {
         p.row_capacity.resize(w.rows);
         for (int r = 0; r < w.rows; ++r) {
           const uint64_t cap = caps[r];
-          const uint64_t k = rows[r].size(), kb = sub[r].size();
+          const uint64_t k = rows[r].size(), kb = prog ? digits_so_far[r] : sub[r].size();
           p.row_capacity[r] = k == 0 ? 0 : kb + (cap - k) * kb / k;
         }
       }
@@ -121,6 +145,16 @@ std::vector<std::vector<RowTerm>> CseRows(GraphBuilder& b, const IntMatrix& w, c
       for (int r = 0; r < w.rows; ++r) remaining[r].insert(remaining[r].end(), sub[r].begin(), sub[r].end());
     }
     rows.swap(remaining);
+    if (blk.merge && !prog) {
+      // Sharing across blocks: the blocks' remaining terms of every row (far fewer than the digits) go through
+      // one more CSE over the whole matrix, with each row's full capacity.
+      cmvm_detail::CseParams p;
+      p.seed = seed;
+      p.deep_first = blk.deep_first;
+      p.lookahead = lookahead;
+      p.row_capacity = caps;
+      RunCse(b, rows, p);
+    }
   }
   return rows;
 }
@@ -128,16 +162,16 @@ std::vector<std::vector<RowTerm>> CseRows(GraphBuilder& b, const IntMatrix& w, c
 // One greedy CSE solve of w into builder b, rows finished; returns the output terms. depth_bound < 0:
 // unconstrained.
 std::vector<Term> CseSolve(GraphBuilder& b, const IntMatrix& w, int depth_bound, uint64_t seed,
-                           double block_pairs, int lookahead) {
+                           const Blocking& blk, int lookahead) {
   std::vector<uint64_t> caps;
   if (depth_bound >= 0) caps.assign(w.rows, uint64_t{1} << depth_bound);
-  return FinishRows(b, CseRows(b, w, caps, seed, block_pairs, lookahead));
+  return FinishRows(b, CseRows(b, w, caps, seed, blk, lookahead));
 }
 
 AdderGraph SolveOnce(const IntMatrix& w, const std::vector<InputRange>& ranges, int depth_bound, uint64_t seed,
-                     double block_pairs, int lookahead) {
+                     const Blocking& blk, int lookahead) {
   GraphBuilder b(w.cols, ranges);
-  b.graph.outputs = CseSolve(b, w, depth_bound, seed, block_pairs, lookahead);
+  b.graph.outputs = CseSolve(b, w, depth_bound, seed, blk, lookahead);
   return std::move(b.graph);
 }
 
@@ -173,7 +207,7 @@ std::vector<Term> AppendGraph(GraphBuilder& b, const AdderGraph& g) {
 }
 
 AdderGraph SolveDecomposed(const IntMatrix& w, const std::vector<InputRange>& ranges, uint64_t seed, int levels,
-                           int lookahead) {
+                           int lookahead, const Blocking& blk) {
   const int n = w.rows;
   std::vector<int> parent(n, -1), best_cost(n), best_from(n, -1);
   std::vector<int64_t> best_sign(n, 1), sign(n, 1);
@@ -206,9 +240,9 @@ AdderGraph SolveDecomposed(const IntMatrix& w, const std::vector<InputRange>& ra
   std::vector<Term> dt;
   if (levels > 1 && d.rows > 1 && d.cols > 1) {
     dt = AppendGraph(
-        b, cmvm_detail::TransposeGraph(SolveDecomposed(Transposed(d), {}, seed, levels - 1, lookahead), ranges));
+        b, cmvm_detail::TransposeGraph(SolveDecomposed(Transposed(d), {}, seed, levels - 1, lookahead, blk), ranges));
   } else {
-    dt = CseSolve(b, d, -1, seed, kBlockPairsUnconstrained, lookahead);
+    dt = CseSolve(b, d, -1, seed, blk, lookahead);
   }
   std::vector<Term> y(n);
   for (int i : order) {
@@ -241,7 +275,7 @@ AdderGraph SolveDecomposed(const IntMatrix& w, const std::vector<InputRange>& ra
 // when no edge is feasible (the usual case at the minimum depth: every row needs more than 2^{D-1} digits; it
 // pays off where the maximum row forces an extra level that most rows do not need, and in min+k modes).
 bool SolveDecomposedBounded(const IntMatrix& w, const std::vector<InputRange>& ranges, int bound, uint64_t seed,
-                            int lookahead, AdderGraph& out) {
+                            int lookahead, const Blocking& blk, AdderGraph& out) {
   const int n = w.rows;
   if (n < 2 || bound < 1 || bound > 30) return false;
   const int half = 1 << (bound - 1);
@@ -347,7 +381,7 @@ bool SolveDecomposedBounded(const IntMatrix& w, const std::vector<InputRange>& r
     for (int c = 0; c < w.cols; ++c) d.at(i, c) = w.at(i, c) - sign[i] * w.at(parent[i], c);
   }
   GraphBuilder b(w.cols, ranges);
-  std::vector<std::vector<RowTerm>> rows = CseRows(b, d, caps, seed, kBlockPairsConstrained, lookahead);
+  std::vector<std::vector<RowTerm>> rows = CseRows(b, d, caps, seed, blk, lookahead);
   std::vector<std::vector<RowTerm>> first(n), second(n);
   for (int i = 0; i < n; ++i) (role[i] == 2 ? second : first)[i] = std::move(rows[i]);
   std::vector<Term> y = FinishRows(b, first);
@@ -372,6 +406,8 @@ bool Better(const Candidate& x, const Candidate& y) {
 }
 
 }  // namespace
+
+double AdderWidthSum(const AdderGraph& g, const std::vector<InputRange>& ranges) { return WidthSum(g, ranges); }
 
 AdderGraph BuildCsdTrees(const IntMatrix& w) {
   GraphBuilder b(w.cols, {});
@@ -398,7 +434,8 @@ AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
   if (options.depth_mode == DepthMode::kMinimum) depth_bound = MinimumDepth(w);
   if (options.depth_mode == DepthMode::kMinimumPlusK) depth_bound = MinimumDepth(w) + std::max(0, options.extra_depth);
   const std::vector<InputRange>& ranges = options.input_ranges;
-  const double block_pairs = depth_bound < 0 ? kBlockPairsUnconstrained : kBlockPairsConstrained;
+  Blocking blk = BlockingFor(options.effort, depth_bound >= 0);
+  if (options.block_pairs > 0) blk.pairs = options.block_pairs;
 
   // Effort: number of seeded restarts and the CSE lookahead, from the problem size only (deterministic, never
   // wall-clock based). Small problems (<= about 16 x 16 int8) get a wide lookahead and few restarts: the
@@ -406,7 +443,18 @@ AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
   const double work = PairWork(CsdRows(w));
   int tries = 1, lookahead = 1;
   if (work <= 1.5e5) tries = 3, lookahead = 4;
-  if (work <= 4e4) tries = depth_bound < 0 ? 2 : 3, lookahead = 32;
+  // Unconstrained small problems: 2 seeds at effort 0, 3 from effort 1 (N = 16 protocol 329.5 -> 329.0 for
+  // 1.5x the time; 16 x 16 int8 356.8 -> 355.1), 4 from effort 2.
+  if (work <= 4e4) tries = depth_bound < 0 ? std::clamp(options.effort + 2, 2, 4) : 3, lookahead = 32;
+  // Effort >= 2: the large single-solve path gets a lookahead among tied patterns (about -0.5 % adders for +35 %
+  // time) and a row-difference candidate up to a larger size; effort 3 a wider lookahead.
+  const int effort = options.effort;
+  const int big_lookahead = effort >= 3 ? 16 : effort >= 2 ? 4 : 1;
+  if (tries == 1) lookahead = std::max(lookahead, big_lookahead);
+  const double decomposed_work = effort >= 2 ? 3e7 : 2e6;
+  // Deeper-operands-first tie-break from effort 1 on: unconstrained always; depth-bounded on the large
+  // single-solve path only (at N = 16 min-depth it is +0.1 adder, on 128 x 98 int8 -0.5 %).
+  blk.deep_first = effort >= 1 && (depth_bound < 0 || tries == 1);
 
   Candidate best;
   bool have = false;
@@ -425,29 +473,30 @@ AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
   // Plain CSE on W: the only candidate for big matrices, one of several in bounded modes; never competitive
   // with the row-difference decompositions unconstrained, so skipped there when those run.
   if (tries == 1 || depth_bound >= 0 || w.rows <= 1)
-    consider(SolveOnce(w, ranges, depth_bound, seed_of(0, 0), block_pairs, lookahead));
+    consider(SolveOnce(w, ranges, depth_bound, seed_of(0, 0), blk, lookahead));
   // Medium sizes: one row-difference decomposition as well (it pays off when rows are alike).
-  if (tries == 1 && depth_bound < 0 && w.rows > 1 && work <= 2e6) consider(SolveDecomposed(w, ranges, 0, 1, 1));
+  if (tries == 1 && depth_bound < 0 && w.rows > 1 && work <= decomposed_work)
+    consider(SolveDecomposed(w, ranges, 0, 1, lookahead, blk));
   if (tries > 1) {
     const IntMatrix wt = Transposed(w);
     const std::vector<InputRange> no_ranges;  // W^T's inputs are W's outputs: no ranges known
     for (int t = 0; t < tries; ++t) {
       if (depth_bound < 0) {
         // Row-difference decomposition on W and on W^T (transposed back); levels alternate between 1 and 2.
-        if (w.rows > 1) consider(SolveDecomposed(w, ranges, seed_of(t, 1), 1 + (t & 1), lookahead));
+        if (w.rows > 1) consider(SolveDecomposed(w, ranges, seed_of(t, 1), 1 + (t & 1), lookahead, blk));
         if (w.rows > 1 && w.cols > 1)
           consider(cmvm_detail::TransposeGraph(
-              SolveDecomposed(wt, no_ranges, seed_of(t, 2), 1 + ((t >> 1) & 1), lookahead), ranges));
+              SolveDecomposed(wt, no_ranges, seed_of(t, 2), 1 + ((t >> 1) & 1), lookahead, blk), ranges));
       } else {
         // Depth-bounded: plain CSE with other tie-breaking on W, and on W^T when the transposed graph
         // happens to meet the bound.
-        if (t > 0) consider(SolveOnce(w, ranges, depth_bound, seed_of(t, 3), block_pairs, lookahead));
+        if (t > 0) consider(SolveOnce(w, ranges, depth_bound, seed_of(t, 3), blk, lookahead));
         // Depth-bounded row differences (pay off when some rows fit in half the capacity).
-        if (AdderGraph g; SolveDecomposedBounded(w, ranges, depth_bound, seed_of(t, 5), lookahead, g))
+        if (AdderGraph g; SolveDecomposedBounded(w, ranges, depth_bound, seed_of(t, 5), lookahead, blk, g))
           consider(std::move(g));
         if (w.rows > 1 && w.cols > 1) {
           AdderGraph g = cmvm_detail::TransposeGraph(
-              SolveOnce(wt, no_ranges, depth_bound, seed_of(t, 4), block_pairs, lookahead), ranges);
+              SolveOnce(wt, no_ranges, depth_bound, seed_of(t, 4), blk, lookahead), ranges);
           if (OutputDepth(g) <= depth_bound) consider(std::move(g));
         }
       }

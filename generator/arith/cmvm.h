@@ -26,6 +26,12 @@ struct CmvmOptions {
   int extra_depth = 0;                 // used with kMinimumPlusK
   std::vector<InputRange> input_ranges;  // optional, one per column; used for the adder-width cost
   uint64_t seed = 1;                   // for any randomised tie-breaking; same seed -> same graph
+  // Search effort: 1 (default) is the fast path; higher values spend more time (more restarts, wider pattern
+  // statistics) for fewer adders. The result is deterministic for a given (matrix, options) including effort.
+  int effort = 1;
+  // Column-block size override (pair work per block, see docs/performance.md); 0 = from effort. For tests and
+  // experiments: lets a small matrix take the block path.
+  double block_pairs = 0;
 };
 
 // Per-weight canonical-signed-digit trees: every output is a balanced adder tree of its own
@@ -34,6 +40,10 @@ AdderGraph BuildCsdTrees(const IntMatrix& w);
 
 // Minimum possible adder depth for w: max over rows of ceil(log2(number of CSD digits in the row)).
 int MinimumDepth(const IntMatrix& w);
+
+// Sum over adders of the bits of the value interval each adder produces (inputs in `ranges`, one per column;
+// empty = signed 8-bit): the optimizer's second cost, "adder bits" in the benches.
+double AdderWidthSum(const AdderGraph& g, const std::vector<InputRange>& ranges);
 
 // The optimizer. The result always satisfies ReconstructMatrix(result, w.rows) == w.
 AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options);

@@ -124,6 +124,14 @@ class CountMap {
     ++size_;
     return slots_[i];
   }
+  CountSlot* Find(uint64_t key) {
+    size_t i = Home(key);
+    while (slots_[i].key != 0) {
+      if (slots_[i].key == key) return &slots_[i];
+      i = (i + 1) & mask_;
+    }
+    return nullptr;
+  }
   int32_t Get(uint64_t key) const {
     size_t i = Home(key);
     while (slots_[i].key != 0) {
@@ -175,6 +183,7 @@ class CseEngine {
       : b_(b), rows_(rows), p_(p), R_(static_cast<int>(rows.size())), counts_(EstimatePairs(rows), Scratch().slots, Scratch().slots_old),
         occ_(Scratch().occ), heap_(Scratch().heap) {
     heap_.clear();
+    sparse_keys_ = SparseKeys(rows);
     constrained_ = !p.row_capacity.empty();
     // Work on local node ids (only the nodes occurring in these rows), so that per-block state stays small.
     std::unordered_map<int, int> local;
@@ -198,10 +207,31 @@ class CseEngine {
   }
 
   void Run() {
-    for (int r = 0; r < R_; ++r) {
-      const auto& row = rows_[r];
-      for (size_t i = 0; i < row.size(); ++i)
-        for (size_t j = i + 1; j < row.size(); ++j) ++counts_.Ref(PairKey(row[i], row[j]));
+    if (sparse_keys_) {
+      // Mostly distinct keys (e.g. the CSE across column blocks, whose rows hold many different nodes): count by
+      // sorting and keep only keys occurring twice or more (the others can never be extracted; Dec ignores
+      // absent keys), so the map holds the useful statistics only.
+      std::vector<uint64_t>& all = new_keys_;
+      all.clear();
+      for (int r = 0; r < R_; ++r) {
+        const auto& row = rows_[r];
+        for (size_t i = 0; i < row.size(); ++i)
+          for (size_t j = i + 1; j < row.size(); ++j) all.push_back(PairKey(row[i], row[j]));
+      }
+      std::sort(all.begin(), all.end());
+      for (size_t u = 0; u < all.size();) {
+        size_t v = u + 1;
+        while (v < all.size() && all[v] == all[u]) ++v;
+        if (v - u >= 2) counts_.Ref(all[u]) = static_cast<int32_t>(v - u);
+        u = v;
+      }
+      std::vector<uint64_t>().swap(all);
+    } else {
+      for (int r = 0; r < R_; ++r) {
+        const auto& row = rows_[r];
+        for (size_t i = 0; i < row.size(); ++i)
+          for (size_t j = i + 1; j < row.size(); ++j) ++counts_.Ref(PairKey(row[i], row[j]));
+      }
     }
     counts_.ForEachSlot([&](CountSlot& e) {
       if (e.val >= p_.min_count) {
@@ -256,9 +286,30 @@ class CseEngine {
 
  private:
   static size_t EstimatePairs(const std::vector<std::vector<RowTerm>>& rows) {
+    // At most one key per pair occurrence, and at most one per (node pair, relative shift, sign): large matrices
+    // repeat the same few keys millions of times, so the second bound keeps the table (and its cache misses) small.
     size_t n = 0;
-    for (const auto& r : rows) n += r.size() * (r.size() - (r.empty() ? 0 : 1)) / 2;
-    return std::min<size_t>(n / 2 + 64, size_t{1} << 26);
+    int lo = 1 << 30, hi = -(1 << 30), top = 0;
+    for (const auto& r : rows) {
+      n += r.size() * (r.size() - (r.empty() ? 0 : 1)) / 2;
+      for (const RowTerm& t : r) lo = std::min(lo, t.shift), hi = std::max(hi, t.shift), top = std::max(top, t.node);
+    }
+    const double nodes = std::min<double>(top + 1.0, static_cast<double>(n) + 1.0);
+    const double keys = nodes * (nodes + 1) / 2 * (2.0 * std::max(0, hi - lo) + 1) * 2;
+    return static_cast<size_t>(std::min({static_cast<double>(n / 2 + 64), keys + 64, double{1 << 20}}));
+  }
+  // True when the pairs of `rows` are mostly distinct keys (more than 1e6 pairs and a key space larger than the
+  // number of pairs): then the first count is made by sorting, not in the map.
+  static bool SparseKeys(const std::vector<std::vector<RowTerm>>& rows) {
+    size_t n = 0;
+    int lo = 1 << 30, hi = -(1 << 30), top = 0;
+    for (const auto& r : rows) {
+      n += r.size() * (r.size() - (r.empty() ? 0 : 1)) / 2;
+      for (const RowTerm& t : r) lo = std::min(lo, t.shift), hi = std::max(hi, t.shift), top = std::max(top, t.node);
+    }
+    const double nodes = top + 1.0;
+    const double keys = nodes * (nodes + 1) / 2 * (2.0 * std::max(0, hi - lo) + 1) * 2;
+    return n > 1000000 && keys > static_cast<double>(n);
   }
   static uint64_t Pow2(int d) { return d >= 63 ? (uint64_t{1} << 62) : (uint64_t{1} << d); }
 
@@ -328,11 +379,13 @@ class CseEngine {
     return count * 4096 - std::min<int64_t>(g, 63) * 64;
   }
   uint64_t Prio(int count, uint64_t key) const {
-    // tie-break among equal scores: narrow patterns first (small relative shift, cheaper adders), then a
-    // seeded hash (seed 0 = fixed order; other seeds give the restarts their variety).
+    // tie-break among equal scores: narrow patterns first (small relative shift, cheaper adders), or with
+    // deep_first the deeper operands first (depth_a + depth_b), then a seeded hash (seed 0 = fixed order; other
+    // seeds give the restarts their variety).
     const int d = std::abs(KeyD(key));
     const uint64_t h = p_.seed == 0 ? Mix(key) : Mix(key ^ Mix(p_.seed));
-    const uint32_t tb = (static_cast<uint32_t>(63 - std::min(d, 63)) << 26) | static_cast<uint32_t>(h & ((1u << 26) - 1));
+    const int first = p_.deep_first ? std::min(63, 4 * (depth_[KeyA(key)] + depth_[KeyB(key)])) : 63 - std::min(d, 63);
+    const uint32_t tb = (static_cast<uint32_t>(first) << 26) | static_cast<uint32_t>(h & ((1u << 26) - 1));
     return (static_cast<uint64_t>(Score(count, key)) << 32) | tb;
   }
   void Push(int count, uint64_t key) {
@@ -340,16 +393,10 @@ class CseEngine {
     heap_.push_back({Prio(count, key), key});
     std::push_heap(heap_.begin(), heap_.end());
   }
-  void Inc(uint64_t key) {
-    CountSlot& e = counts_.Slot(key);
-    const int c = ++e.val;
-    if (c >= p_.min_count && c > e.reg) {  // an entry at reg >= c is stale-high: popped and corrected in time
-      e.reg = c;
-      heap_.push_back({Prio(c, key), key});
-      std::push_heap(heap_.begin(), heap_.end());
-    }
+  // Keys absent from the map never reached a count of 2 (see Apply): nothing to decrement.
+  void Dec(uint64_t key) {
+    if (CountSlot* e = counts_.Find(key)) --e->val;
   }
-  void Dec(uint64_t key) { --counts_.Ref(key); }
 
   void FindOccurrences(uint64_t key, std::vector<Occurrence>& out) {
     const int a = KeyA(key), bn = KeyB(key), d = KeyD(key);
@@ -439,8 +486,8 @@ class CseEngine {
       for (int i = 0; i < n; ++i)
         if (!removed_[i]) kept_.push_back(row[i]);
       for (size_t u = 0; u < news_.size(); ++u) {
-        for (const RowTerm& k : kept_) Inc(PairKey(news_[u], k));
-        for (size_t v = u + 1; v < news_.size(); ++v) Inc(PairKey(news_[u], news_[v]));
+        for (const RowTerm& k : kept_) new_keys_.push_back(PairKey(news_[u], k));
+        for (size_t v = u + 1; v < news_.size(); ++v) new_keys_.push_back(PairKey(news_[u], news_[v]));
       }
       const int m = static_cast<int>(y - x);
       occ_[static_cast<size_t>(a) * R_ + r] -= m;
@@ -451,6 +498,27 @@ class CseEngine {
       row.swap(kept_);
       x = y;
     }
+    // Every pair involving the new node p gets all its occurrences here, at p's creation (p's terms are never
+    // added to a row later, and pairs with a younger node are counted at that node's creation). So the new keys
+    // are counted exactly, locally, and only those occurring at least twice enter the map: the others can never
+    // be extracted. This keeps the map at the size of the useful statistics (a 128 x 196 int8 matrix otherwise
+    // accumulates tens of millions of count-1 keys).
+    std::sort(new_keys_.begin(), new_keys_.end());
+    for (size_t u = 0; u < new_keys_.size();) {
+      size_t v = u + 1;
+      while (v < new_keys_.size() && new_keys_[v] == new_keys_[u]) ++v;
+      if (v - u >= 2) {
+        CountSlot& e = counts_.Slot(new_keys_[u]);
+        e.val += static_cast<int32_t>(v - u);
+        if (e.val >= p_.min_count && e.val > e.reg) {  // an entry at reg >= val is stale-high: corrected when popped
+          e.reg = e.val;
+          heap_.push_back({Prio(e.val, new_keys_[u]), new_keys_[u]});
+          std::push_heap(heap_.begin(), heap_.end());
+        }
+      }
+      u = v;
+    }
+    new_keys_.clear();
   }
 
   GraphBuilder& b_;
@@ -458,6 +526,7 @@ class CseEngine {
   const CseParams& p_;
   int R_;
   bool constrained_ = false;
+  bool sparse_keys_ = false;  // first count by sorting (see Run)
   std::vector<uint64_t> load_;
   std::vector<int> global_;  // local node id -> builder node id
   std::vector<int> depth_;   // depth of every local node
@@ -468,6 +537,7 @@ class CseEngine {
   std::vector<int> ta_, tb_;
   std::vector<char> used_, removed_;
   std::vector<RowTerm> news_, kept_;
+  std::vector<uint64_t> new_keys_;
   std::vector<uint64_t> cand_keys_;
   std::vector<int> cand_counts_;
   std::vector<std::vector<Occurrence>> cand_occs_;

@@ -66,6 +66,10 @@ struct CseParams {
   // Tie-breaking among the patterns of the top score: up to `lookahead` of them are compared and the one whose
   // substitution destroys the fewest repeated pairs is taken (1 = take the first).
   int lookahead = 1;      // a pattern is extracted only if it saves at least min_count - 1 adders
+  // Tie-break among patterns of equal score: false = narrow first (small relative shift); true = deeper operands
+  // first (sum of the two operands' adder depths), i.e. extend the subexpressions already built before pairing
+  // fresh digits. Worth 2-3 % of the adders on layer-sized matrices (128 x 196 int8: 26972 -> 26198).
+  bool deep_first = false;
 };
 
 // Greedy CSE: repeatedly extracts the most frequent two-term pattern (x_a << i) +- (x_b << j) (normalised by

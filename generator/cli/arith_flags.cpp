@@ -37,11 +37,15 @@ void ArithFlags::AddTo(CLI::App* app) {
   app->add_option("--arith", arith, "arithmetic: cmvm (shared subexpressions) or csd (per-weight trees)")->default_val("cmvm");
   app->add_option("--depth", depth, "adder depth for cmvm: unconstrained, min or min+K")->default_val("unconstrained");
   app->add_option("--layer-arith", per_layer, "per-layer override NAME=MODE[:DEPTH], repeatable");
+  app->add_option("--effort", effort, "cmvm search effort: 0 fast (small blocks), 1 default, 2-3 more time for fewer adders")
+      ->check(CLI::Range(0, 3))
+      ->default_val(1);
 }
 
 passes::LowerOptions ArithFlags::Resolve(const model::Model& m) const {
   passes::LowerOptions o;
   o.arith = ParseChoice(arith, depth, "--arith/--depth");
+  o.arith.effort = effort;
   for (const std::string& spec : per_layer) {
     const auto eq = spec.find('=');
     if (eq == std::string::npos) throw Error(Location{"", "", "--layer-arith"}, "expected NAME=MODE[:DEPTH], got '" + spec + "'");
@@ -52,6 +56,7 @@ passes::LowerOptions ArithFlags::Resolve(const model::Model& m) const {
     const auto colon = rest.find(':');
     o.per_layer[name] = ParseChoice(rest.substr(0, colon), colon == std::string::npos ? depth : rest.substr(colon + 1),
                                     "--layer-arith " + name);
+    o.per_layer[name].effort = effort;
   }
   return o;
 }

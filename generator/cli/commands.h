@@ -41,6 +41,7 @@ struct ArithFlags {
   std::string arith = "cmvm";
   std::string depth = "unconstrained";
   std::vector<std::string> per_layer;  // NAME=MODE[:DEPTH]
+  int effort = 1;                      // CMVM search effort (arith::CmvmOptions::effort)
   void AddTo(CLI::App* app);
   passes::LowerOptions Resolve(const model::Model& m) const;
 };

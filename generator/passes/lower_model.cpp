@@ -16,6 +16,7 @@ arith::AdderGraph BuildLayerGraph(const model::DenseLayer& d, const model::IntTy
   arith::CmvmOptions o;
   o.depth_mode = choice.depth;
   o.extra_depth = choice.extra_depth;
+  o.effort = choice.effort;
   o.input_ranges.assign(d.in, arith::InputRange{input_type.min(), input_type.max()});
   return arith::OptimizeCmvm(d.weight, o);
 }

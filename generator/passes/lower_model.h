@@ -23,6 +23,7 @@ struct ArithChoice {
   ArithMode mode = ArithMode::kCmvm;
   arith::DepthMode depth = arith::DepthMode::kUnconstrained;
   int extra_depth = 0;
+  int effort = 1;  // arith::CmvmOptions::effort
 };
 
 struct LowerOptions {

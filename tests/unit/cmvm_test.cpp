@@ -72,7 +72,7 @@ size_t CsdDigitCount(const IntMatrix& w) {
 }
 
 // Checks all three modes plus the baseline on one matrix.
-void CheckAllModes(const IntMatrix& w, uint64_t seed = 1) {
+void CheckAllModes(const IntMatrix& w, uint64_t seed = 1, int effort = 1) {
   SCOPED_TRACE(Describe(w));
   const int dmin = MinimumDepth(w);
   const AdderGraph base = BuildCsdTrees(w);
@@ -80,6 +80,7 @@ void CheckAllModes(const IntMatrix& w, uint64_t seed = 1) {
   EXPECT_EQ(OutputDepth(base), dmin);
   {
     CmvmOptions o;
+    o.effort = effort;
     o.seed = seed;
     const AdderGraph g = OptimizeCmvm(w, o);
     ExpectImplements(g, w, -1);
@@ -87,6 +88,7 @@ void CheckAllModes(const IntMatrix& w, uint64_t seed = 1) {
   }
   {
     CmvmOptions o;
+    o.effort = effort;
     o.depth_mode = DepthMode::kMinimum;
     o.seed = seed;
     const AdderGraph g = OptimizeCmvm(w, o);
@@ -95,6 +97,7 @@ void CheckAllModes(const IntMatrix& w, uint64_t seed = 1) {
   }
   for (int k : {1, 2}) {
     CmvmOptions o;
+    o.effort = effort;
     o.depth_mode = DepthMode::kMinimumPlusK;
     o.extra_depth = k;
     o.seed = seed;
@@ -250,7 +253,9 @@ TEST(CmvmOptimize, ResultDoesNotDependOnEarlierCalls) {
     o.depth_mode = mode;
     const AdderGraph first = OptimizeCmvm(a, o);
     (void)OptimizeCmvm(b, o);
-    (void)OptimizeCmvm(GaussianInt8(40, 600, 30.0, 4102), o);  // column-block path, bigger tables
+    CmvmOptions fast = o;
+    fast.effort = 0;
+    (void)OptimizeCmvm(GaussianInt8(40, 600, 30.0, 4102), fast);  // column-block path, bigger tables
     const AdderGraph again = OptimizeCmvm(a, o);
     EXPECT_EQ(first.adders, again.adders);
     EXPECT_EQ(first.outputs, again.outputs);
@@ -321,9 +326,36 @@ TEST(CmvmOptimize, GaussianLayerBeatsBaselineAndScales) {
 }
 
 TEST(CmvmOptimize, WideMatrixUsesColumnBlocks) {
-  // Big enough to take the column-block path; checks correctness there in every mode.
+  // Big enough to take the column-block path at effort 0 (many small blocks); checks correctness there in every
+  // mode. At the default effort the same path (with the CSE across blocks) starts at ~2.5e7 pairs, too slow for
+  // a unit test, so a small block size is forced; it must still beat effort 0's tiny blocks.
   const IntMatrix w = GaussianInt8(40, 600, 30.0, 6000);
-  CheckAllModes(w);
+  CheckAllModes(w, 1, 0);
+  const IntMatrix v = GaussianInt8(24, 300, 30.0, 6001);
+  CmvmOptions fast;
+  fast.effort = 0;
+  for (DepthMode mode : {DepthMode::kUnconstrained, DepthMode::kMinimum}) {
+    CmvmOptions o;
+    o.depth_mode = mode;
+    o.block_pairs = 2e5;
+    fast.depth_mode = mode;
+    const AdderGraph g = OptimizeCmvm(v, o);
+    ExpectImplements(g, v, mode == DepthMode::kMinimum ? MinimumDepth(v) : -1);
+    EXPECT_LT(g.adders.size(), OptimizeCmvm(v, fast).adders.size());
+  }
+}
+
+TEST(CmvmOptimize, EffortIsDeterministic) {
+  // The same (matrix, options) gives the same graph at every effort; the result never depends on time.
+  const IntMatrix w = RandomMatrix(24, 40, -128, 127, 6100);
+  for (int effort : {0, 1, 2}) {
+    CmvmOptions o;
+    o.effort = effort;
+    const AdderGraph a = OptimizeCmvm(w, o), b = OptimizeCmvm(w, o);
+    ExpectImplements(a, w, -1);
+    EXPECT_EQ(a.adders, b.adders);
+    EXPECT_EQ(a.outputs, b.outputs);
+  }
 }
 
 }  // namespace

@@ -11,8 +11,6 @@
 
 namespace hw::explain {
 
-namespace {
-
 std::string DotEscape(const std::string& s) {
   std::string o;
   for (char c : s) {
@@ -21,6 +19,8 @@ std::string DotEscape(const std::string& s) {
   }
   return o;
 }
+
+namespace {
 
 // "x3", "s_l2_7 << 2", "-n5_l3_0" for one operand.
 std::string OperandText(const ir::Module& m, const ir::Operand& op) {

@@ -26,6 +26,9 @@ struct NeuronExplanation {
 // layer or neuron.
 NeuronExplanation ExplainNeuron(const model::Model& model, const ir::Module& module, int layer, int neuron);
 
+// `s` with double quotes and backslashes escaped, for a Graphviz label.
+std::string DotEscape(const std::string& s);
+
 // Layer index by name or decimal index; throws hw::Error naming the model file.
 int FindLayer(const model::Model& model, const std::string& name_or_index);
 

@@ -21,14 +21,6 @@ using hw::ir2::Use;
 
 namespace {
 
-std::string DotText(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '"' || c == '\\') o += '\\';
-    o += c;
-  }
-  return o;
-}
 
 std::string TypeText(const Node& n) {
   const hw::ir2::Type t = TypeOf(n.range[0]);
@@ -141,7 +133,7 @@ NeuronExplanation ExplainLmNeuron(const model::LmModel& m, const std::string& op
   d += fmt::format("// hardwire explain: op '{}' neuron {} of {}\ndigraph explain {{\n  rankdir=TB;\n  node [shape=box, fontname=monospace];\n",
                    op->name, neuron, m.name);
   d += fmt::format("  labelloc=t; label=\"{}\";\n",
-                   DotText(fmt::format("{} neuron {}: {} adders ({} shared), M = {}, S = {}; red edge = subtract", op->name, neuron, e.adders,
+                   DotEscape(fmt::format("{} neuron {}: {} adders ({} shared), M = {}, S = {}; red edge = subtract", op->name, neuron, e.adders,
                                        e.shared_adders, mult, shift)));
   std::set<int> stages;
   for (int id : cones[neuron]) stages.insert(g.nodes[id].op == Op::kInput ? -1 : g.nodes[id].stage);

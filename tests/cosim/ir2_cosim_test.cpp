@@ -71,9 +71,20 @@ INSTANTIATE_TEST_SUITE_P(Designs, Ir2Cosim,
 namespace hw::cosim {
 namespace {
 
+// A random language model (model::RandomLmSpec defaults: d 16, context 8, one block) from `seed`.
+model::LmModel RandomModel(uint64_t seed) {
+  const model::RandomLmFiles f = model::RandomLm(model::RandomLmSpec{}, seed);
+  return model::ParseLmModel(f.manifest, "lm.json", model::SerializeSafetensors(f.tensors), "lm.safetensors");
+}
+// The same model lowered whole with 4 adder levels per stage.
+hw::ir2::Graph LowerK4(const model::LmModel& m) {
+  passes::lm::LmLowerOptions o;
+  o.adders_per_stage = 4;
+  return passes::lm::LowerLmModel(m, o);
+}
+
 TEST(Ir2CosimLm, KernelsMatchTheInterpreter) {
-  const model::RandomLmFiles f = model::RandomLm(model::RandomLmSpec{}, 11);
-  const model::LmModel m = model::ParseLmModel(f.manifest, "lm.json", model::SerializeSafetensors(f.tensors), "lm.safetensors");
+  const model::LmModel m = RandomModel(11);
   auto op = [&](const std::string& n) -> const model::LmOp& {
     for (const auto& o : m.ops)
       if (o.name == n) return o;
@@ -132,11 +143,8 @@ namespace hw::cosim {
 namespace {
 
 TEST(Ir2CosimLm, WholeModelGreedyAndSampled) {
-  const model::RandomLmFiles f = model::RandomLm(model::RandomLmSpec{}, 31);
-  const model::LmModel m = model::ParseLmModel(f.manifest, "lm.json", model::SerializeSafetensors(f.tensors), "lm.safetensors");
-  passes::lm::LmLowerOptions o;
-  o.adders_per_stage = 4;
-  const hw::ir2::Graph g = passes::lm::LowerLmModel(m, o);
+  const model::LmModel m = RandomModel(31);
+  const hw::ir2::Graph g = LowerK4(m);
   std::mt19937_64 rng(8);
   std::vector<LmStreamPlan> plans;
   std::vector<std::vector<int>> prompts;
@@ -173,11 +181,7 @@ namespace {
 
 TEST(Ir2CosimLm, YosysInfersTheKvRowsAsMemories) {
   const model::RandomLmSpec spec;
-  const model::RandomLmFiles f = model::RandomLm(spec, 3);
-  const model::LmModel m = model::ParseLmModel(f.manifest, "lm.json", model::SerializeSafetensors(f.tensors), "lm.safetensors");
-  passes::lm::LmLowerOptions o;
-  o.adders_per_stage = 4;
-  const hw::ir2::Graph g = passes::lm::LowerLmModel(m, o);
+  const hw::ir2::Graph g = LowerK4(RandomModel(3));
   const auto dir = std::filesystem::path(HW_BINARY_DIR) / "test_out" / "lm_yosys";
   std::filesystem::create_directories(dir);
   const auto v = dir / (g.name + ".v");
@@ -207,11 +211,8 @@ namespace hw::cosim {
 namespace {
 
 TEST(Ir2CosimLm, ANewPromptAfterDoneRestartsTheStream) {
-  const model::RandomLmFiles f = model::RandomLm(model::RandomLmSpec{}, 41);
-  const model::LmModel m = model::ParseLmModel(f.manifest, "lm.json", model::SerializeSafetensors(f.tensors), "lm.safetensors");
-  passes::lm::LmLowerOptions o;
-  o.adders_per_stage = 4;
-  const hw::ir2::Graph g = passes::lm::LowerLmModel(m, o);
+  const model::LmModel m = RandomModel(41);
+  const hw::ir2::Graph g = LowerK4(m);
   std::mt19937_64 rng(17);
   std::vector<LmStreamPlan> first, second;
   std::vector<std::vector<int>> p1, p2;

@@ -11,13 +11,15 @@
 #include "model/lm_model_io.h"
 #include "model/model_io.h"
 #include "reference/lm_reference.h"
+#include "reference/input_quant.h"
 #include "reference/reference.h"
 
 namespace hw::cli {
 
 void AddRef(CLI::App& app, Registry& r) {
   struct Flags {
-    std::string model, inputs;
+    std::string model, inputs, float_inputs;
+    bool real = false;
     long random = 0;
     uint64_t seed = 1;
     int layer = -1;
@@ -29,7 +31,10 @@ void AddRef(CLI::App& app, Registry& r) {
   CLI::App* sub = app.add_subcommand("ref", "Run the bit-exact C++ reference and print the outputs");
   sub->add_option("model", f->model, "model manifest (model.json)")->required();
   auto* in = sub->add_option("--inputs", f->inputs, "input vectors file");
-  sub->add_option("--random", f->random, "number of random vectors")->excludes(in);
+  auto* fin = sub->add_option("--float-inputs", f->float_inputs,
+                               "real-valued input vectors, quantized by the model's input quantizer (imported models)")->excludes(in);
+  sub->add_option("--random", f->random, "number of random vectors")->excludes(in)->excludes(fin);
+  sub->add_flag("--real", f->real, "print the output layer's values in real units (the manifest's output scale)");
   auto* seed = sub->add_option("--seed", f->seed, "seed for --random; for a language model, sample with this seed (default 1)")->default_val(1);
   sub->add_option("--layer", f->layer, "print this layer's output instead of the model output");
   sub->add_option("--prompt", f->prompts, "language model: a prompt (repeat for several streams)")->excludes(in);
@@ -62,17 +67,33 @@ void AddRef(CLI::App& app, Registry& r) {
                  }
                  if (!f->prompts.empty()) throw Error(Location{f->model, "", "--prompt"}, "--prompt needs a graph model (a language model)");
                  const model::Model m = LoadAnyModel(f->model);
-                 if (f->inputs.empty() && f->random <= 0) throw Error(Location{"", "", "--inputs"}, "give --inputs FILE or --random N");
-                 const reference::Batch x =
-                     !f->inputs.empty() ? cosim::ReadVectorsFile(f->inputs, m.input_length) : cosim::RandomInputs(m, f->random, f->seed);
-                 reference::CheckInputs(m, x, f->inputs.empty() ? "random inputs" : f->inputs);
+                 if (f->inputs.empty() && f->float_inputs.empty() && f->random <= 0)
+                   throw Error(Location{"", "", "--inputs"}, "give --inputs FILE, --float-inputs FILE or --random N");
+                 const reference::Batch x = !f->inputs.empty()         ? cosim::ReadVectorsFile(f->inputs, m.input_length)
+                                            : !f->float_inputs.empty() ? reference::ReadFloatInputs(m, f->float_inputs)
+                                                                       : cosim::RandomInputs(m, f->random, f->seed);
+                 reference::CheckInputs(m, x, !f->inputs.empty() ? f->inputs : !f->float_inputs.empty() ? f->float_inputs : "random inputs");
                  const reference::Trace t = reference::Run(m, x);
                  if (f->layer >= static_cast<int>(t.layers.size()))
                    throw Error(Location{f->model, "", "--layer"}, fmt::format("model has {} layers", t.layers.size()));
-                 const reference::Batch& y = f->layer < 0 ? t.output() : t.layers[f->layer];
+                 const int shown = f->layer < 0 ? static_cast<int>(t.layers.size()) - 1 : f->layer;
+                 const reference::Batch& y = t.layers[shown];
+                 if (f->real && (!m.output_scale.present || m.layers[shown].name != m.output_scale.layer))
+                   throw Error(Location{f->model, "", "--real"},
+                               m.output_scale.present ? fmt::format("the manifest gives real units for layer '{}' only (use --layer {})", m.output_scale.layer,
+                                                                    [&] { int i = 0; while (m.layers[i].name != m.output_scale.layer) ++i; return i; }())
+                                                      : std::string("the model has no output scale (written by `hardwire import`)"));
                  std::string out;
                  for (Eigen::Index row = 0; row < y.rows(); ++row) {
-                   for (Eigen::Index c = 0; c < y.cols(); ++c) out += (c ? " " : "") + std::to_string(y(row, c));
+                   for (Eigen::Index c = 0; c < y.cols(); ++c) {
+                     if (!f->real) {
+                       out += (c ? " " : "") + std::to_string(y(row, c));
+                       continue;
+                     }
+                     const auto& os = m.output_scale;
+                     const double sc = os.scale.size() == 1 ? os.scale[0] : os.scale[c], off = os.offset.size() == 1 ? os.offset[0] : os.offset[c];
+                     out += fmt::format("{}{:.9g}", c ? " " : "", sc * static_cast<double>(y(row, c)) + off);
+                   }
                    out += '\n';
                  }
                  std::cout << out;

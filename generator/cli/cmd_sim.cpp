@@ -10,16 +10,20 @@
 #include "model/lm_model_io.h"
 #include "cosim/gtkw.h"
 #include "model/model_io.h"
+#include "reference/input_quant.h"
 #include "reference/reference.h"
 
 namespace hw::cli {
 
 namespace {
 
-reference::Batch LoadInputs(const model::Model& m, const std::string& inputs, long random, uint64_t seed) {
-  if (inputs.empty() && random <= 0) throw Error(Location{"", "", "--inputs"}, "give --inputs FILE or --random N");
-  reference::Batch x = !inputs.empty() ? cosim::ReadVectorsFile(inputs, m.input_length) : cosim::RandomInputs(m, random, seed);
-  reference::CheckInputs(m, x, inputs.empty() ? "random inputs" : inputs);
+reference::Batch LoadInputs(const model::Model& m, const std::string& inputs, const std::string& float_inputs, long random, uint64_t seed) {
+  if (inputs.empty() && float_inputs.empty() && random <= 0)
+    throw Error(Location{"", "", "--inputs"}, "give --inputs FILE, --float-inputs FILE or --random N");
+  reference::Batch x = !inputs.empty()         ? cosim::ReadVectorsFile(inputs, m.input_length)
+                       : !float_inputs.empty() ? reference::ReadFloatInputs(m, float_inputs)
+                                               : cosim::RandomInputs(m, random, seed);
+  reference::CheckInputs(m, x, !inputs.empty() ? inputs : !float_inputs.empty() ? float_inputs : "random inputs");
   return x;
 }
 
@@ -27,7 +31,7 @@ reference::Batch LoadInputs(const model::Model& m, const std::string& inputs, lo
 
 void AddSim(CLI::App& app, Registry& r) {
   struct Flags {
-    std::string model, rtl, inputs, labels, fst, build_dir;
+    std::string model, rtl, inputs, float_inputs, labels, fst, build_dir;
     long random = 0, stall_seed = -1;
     uint64_t seed = 1;
     int max_report = 10;
@@ -38,7 +42,9 @@ void AddSim(CLI::App& app, Registry& r) {
   sub->add_option("model", f->model, "model manifest (model.json)")->required();
   sub->add_option("--rtl", f->rtl, "directory written by `hardwire generate`")->required();
   auto* in = sub->add_option("--inputs", f->inputs, "input vectors: one per line, integers separated by spaces");
-  sub->add_option("--random", f->random, "number of random vectors (extremes included)")->excludes(in);
+  auto* fin = sub->add_option("--float-inputs", f->float_inputs,
+                               "real-valued input vectors, quantized by the model's input quantizer (imported models)")->excludes(in);
+  sub->add_option("--random", f->random, "number of random vectors (extremes included)")->excludes(in)->excludes(fin);
   sub->add_option("--seed", f->seed, "seed for --random")->default_val(1);
   sub->add_option("--labels", f->labels, "expected class per vector (one per line): print accuracy");
   sub->add_option("--fst", f->fst, "write an FST waveform to this file");
@@ -60,7 +66,7 @@ void AddSim(CLI::App& app, Registry& r) {
                    return SimLm(lm);
                  }
                  const model::Model m = LoadAnyModel(f->model);
-                 const reference::Batch x = LoadInputs(m, f->inputs, f->random, f->seed);
+                 const reference::Batch x = LoadInputs(m, f->inputs, f->float_inputs, f->random, f->seed);
                  const reference::Trace t = reference::Run(m, x);
                  cosim::BuildOptions bo;
                  bo.rtl_dir = f->rtl;

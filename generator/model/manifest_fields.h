@@ -2,6 +2,7 @@
 // access that records every problem with its JSON path, capped diagnostics, and bounded file reading.
 #pragma once
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include <sys/stat.h>
@@ -107,6 +108,15 @@ class Fields {
       return std::nullopt;
     }
     return v->get<std::string>();
+  }
+  std::optional<double> Number(const std::string& key, bool required = true) {
+    const json* v = Get(key, required);
+    if (!v) return std::nullopt;
+    if (!v->is_number() || !std::isfinite(v->get<double>())) {
+      Error(key, "expected a finite number, got " + detail::JsonTypeName(*v));
+      return std::nullopt;
+    }
+    return v->get<double>();
   }
   std::optional<Fields> Object(const std::string& key, bool required = true) {
     const json* v = Get(key, required);

@@ -54,13 +54,44 @@ struct Layer {
   const char* kind() const;
 };
 
+// How a real-valued input becomes the model's integer input (docs/semantics.md, "Input quantization"), as the
+// imported graph's input quantizer computes it. Optional (hardwire import writes it; hand-written models take
+// integers only).
+struct InputQuantizer {
+  bool present = false;
+  struct Pre {
+    std::string op;  // "add", "sub" (x - value), "sub_from" (value - x), "mul", "div" (x / value)
+    double value = 0;
+  };
+  std::vector<Pre> pre;  // applied in order, in float32, before the quantizer
+  double scale = 1;
+  int64_t zero_point = 0;
+  int64_t code_min = 0, code_max = 0;
+  // ROUND / HALF_EVEN, HALF_UP, HALF_DOWN, CEIL, FLOOR, UP, DOWN; SIGN (bipolar: value 1 for x >= 0, else 0);
+  // NONE (the graph input is already integer: value = x, which must be an integer in the range).
+  std::string rounding = "HALF_EVEN";
+  // kAddZeroThenRound: QONNX Quant, round(clamp(x / scale + zero_point)); kRoundThenAddZero: ONNX
+  // QuantizeLinear, clamp(rint(x / scale) + zero_point). Both compute x / scale in float32.
+  enum class Order { kAddZeroThenRound, kRoundThenAddZero } order = Order::kAddZeroThenRound;
+};
+
+// The real value of one dense layer's output (the model's logits or final codes):
+// real[o] = scale[o] * value[o] + offset[o] (vectors of size 1 apply to every element).
+struct OutputScale {
+  bool present = false;
+  std::string layer;
+  std::vector<double> scale, offset;
+};
+
 struct Model {
   std::string name;
   std::string manifest_path;  // as loaded, for error messages
   std::string tensors_file;   // relative to the manifest's directory
   int input_length = 0;
   IntType input;
+  InputQuantizer input_quantizer;
   std::vector<Layer> layers;
+  OutputScale output_scale;
 
   // Element type and length of the output of layer `i` (i = -1: the model input).
   IntType OutputType(int i) const;

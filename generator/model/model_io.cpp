@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <cctype>
+#include <cmath>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -72,6 +73,47 @@ std::optional<ChannelParam> ReadChannelParam(Fields& f, const std::string& key, 
   return std::nullopt;
 }
 
+void ParseInputQuantizer(Fields q, InputQuantizer& iq) {
+  iq.present = true;
+  if (auto s = q.Number("scale")) {
+    if (!(*s > 0)) q.Error("scale", "must be positive");
+    iq.scale = *s;
+  }
+  if (auto z = q.Int("zero_point", -(int64_t{1} << 31), int64_t{1} << 31)) iq.zero_point = *z;
+  if (const json* c = q.Get("clamp")) {
+    if (!c->is_array() || c->size() != 2 || !(*c)[0].is_number_integer() || !(*c)[1].is_number_integer() ||
+        !IntInRange((*c)[0], -(int64_t{1} << 16), int64_t{1} << 16) || !IntInRange((*c)[1], -(int64_t{1} << 16), int64_t{1} << 16) ||
+        (*c)[0].get<int64_t>() > (*c)[1].get<int64_t>())
+      q.Error("clamp", "expected [lo, hi], integers with lo <= hi");
+    else iq.code_min = (*c)[0].get<int64_t>(), iq.code_max = (*c)[1].get<int64_t>();
+  }
+  if (auto r = q.String("rounding")) {
+    static const std::set<std::string> modes{"ROUND", "HALF_EVEN", "HALF_UP", "HALF_DOWN", "CEIL", "FLOOR", "UP", "DOWN", "SIGN", "NONE"};
+    if (!modes.count(*r)) q.Error("rounding", "'" + Printable(*r) + "' is not one of ROUND, HALF_EVEN, HALF_UP, HALF_DOWN, CEIL, FLOOR, UP, DOWN, SIGN, NONE");
+    iq.rounding = *r;
+  }
+  if (auto o = q.String("order")) {
+    if (*o == "add_zero_point_then_round") iq.order = InputQuantizer::Order::kAddZeroThenRound;
+    else if (*o == "round_then_add_zero_point") iq.order = InputQuantizer::Order::kRoundThenAddZero;
+    else q.Error("order", "expected \"add_zero_point_then_round\" or \"round_then_add_zero_point\"");
+  }
+  if (const json* p = q.Get("preprocess", false)) {
+    if (!p->is_array() || p->size() > 16) q.Error("preprocess", "expected an array of at most 16 {\"op\", \"value\"} objects");
+    else
+      for (const json& e : *p) {
+        static const std::set<std::string> ops{"add", "sub", "sub_from", "mul", "div"};
+        if (!e.is_object() || e.size() != 2 || !e.contains("op") || !e["op"].is_string() || !ops.count(e["op"].get<std::string>()) ||
+            !e.contains("value") || !e["value"].is_number() || !std::isfinite(e["value"].get<double>()) ||
+            (e["op"] == "div" && e["value"].get<double>() == 0)) {
+          q.Error("preprocess", "each step is {\"op\": add|sub|sub_from|mul|div, \"value\": a finite number (non-zero for div)}");
+          break;
+        }
+        iq.pre.push_back({e["op"].get<std::string>(), e["value"].get<double>()});
+      }
+  }
+  q.RejectUnknown();
+}
+
 struct PendingDense {
   size_t index;
   std::string weight_tensor, bias_tensor, threshold_tensor;
@@ -116,7 +158,31 @@ Manifest ParseManifest(const std::string& manifest_json, const std::string& mani
     if (auto l = in->Int("length", 1, kMaxLength)) m.input_length = static_cast<int>(*l);
     if (auto s = in->Bool("signed")) m.input.is_signed = *s;
     if (auto b = in->Int("bits", 1, 16)) m.input.bits = static_cast<int>(*b);
+    if (in->Get("quantizer", false)) ParseInputQuantizer(*in->Object("quantizer"), m.input_quantizer);
     in->RejectUnknown();
+  }
+  if (top.Get("output", false)) {
+    auto o = top.Object("output");
+    OutputScale& os = m.output_scale;
+    os.present = true;
+    if (auto l = o->String("layer")) os.layer = *l;
+    for (const char* key : {"scale", "offset"}) {
+      std::vector<double>& v = std::string(key) == "scale" ? os.scale : os.offset;
+      const json* a = o->Get(key);
+      if (!a) continue;
+      if (!a->is_array() || a->empty() || a->size() > kMaxLength) {
+        o->Error(key, "expected a non-empty array of numbers (one, or one per output element)");
+        continue;
+      }
+      for (const json& x : *a) {
+        if (!x.is_number() || !std::isfinite(x.get<double>())) {
+          o->Error(key, "expected finite numbers, got " + detail::JsonTypeName(x));
+          break;
+        }
+        v.push_back(x.get<double>());
+      }
+    }
+    o->RejectUnknown();
   }
   std::vector<PendingDense>& pending = out.pending;
   const json* layers = top.Get("layers");
@@ -411,6 +477,25 @@ Model ResolveTensors(Manifest manifest, const std::string& tensors_bytes, const 
     layer.op = std::move(d);
     layer_ok[p.index] = 1;
   }
+  // Real-unit descriptions must fit the model they describe.
+  Model& mm = manifest.model;
+  const std::string mpath = mm.manifest_path;
+  if (mm.input_quantizer.present &&
+      (mm.input_quantizer.code_min < mm.input.min() || mm.input_quantizer.code_max > mm.input.max()) &&
+      mm.input_quantizer.rounding != "SIGN")
+    diag.Add(Location{mpath, "", "input.quantizer.clamp"}, "clamp [" + std::to_string(mm.input_quantizer.code_min) + ", " +
+                                                                 std::to_string(mm.input_quantizer.code_max) + "] is outside the input type");
+  if (mm.output_scale.present) {
+    const DenseLayer* target = nullptr;
+    for (const Layer& l : mm.layers)
+      if (l.name == mm.output_scale.layer) target = std::get_if<DenseLayer>(&l.op);
+    if (!target) diag.Add(Location{mpath, "", "output.layer"}, "'" + Printable(mm.output_scale.layer) + "' is not a dense layer of this model");
+    else
+      for (const auto* v : {&mm.output_scale.scale, &mm.output_scale.offset})
+        if (v->size() != 1 && static_cast<int>(v->size()) != target->out)
+          diag.Add(Location{mpath, "", v == &mm.output_scale.scale ? "output.scale" : "output.offset"},
+                   "expected 1 or " + std::to_string(target->out) + " values (the layer's outputs), got " + std::to_string(v->size()));
+  }
   diag.ThrowIfAny();
   return std::move(manifest.model);
 }
@@ -442,6 +527,14 @@ std::string ManifestJson(const Model& m) {
   root["name"] = m.name;
   root["tensors"] = m.tensors_file;
   root["input"] = {{"length", m.input_length}, {"signed", m.input.is_signed}, {"bits", m.input.bits}};
+  if (m.input_quantizer.present) {
+    const InputQuantizer& q = m.input_quantizer;
+    json pre = json::array();
+    for (const auto& p : q.pre) pre.push_back({{"op", p.op}, {"value", p.value}});
+    root["input"]["quantizer"] = {{"preprocess", pre}, {"scale", q.scale}, {"zero_point", q.zero_point},
+                                  {"clamp", {q.code_min, q.code_max}}, {"rounding", q.rounding},
+                                  {"order", q.order == InputQuantizer::Order::kAddZeroThenRound ? "add_zero_point_then_round" : "round_then_add_zero_point"}};
+  }
   json layers = json::array();
   for (const Layer& l : m.layers) {
     json lj = {{"kind", l.kind()}, {"name", l.name}};
@@ -455,6 +548,8 @@ std::string ManifestJson(const Model& m) {
     layers.push_back(lj);
   }
   root["layers"] = layers;
+  if (m.output_scale.present)
+    root["output"] = {{"layer", m.output_scale.layer}, {"scale", m.output_scale.scale}, {"offset", m.output_scale.offset}};
   return root.dump(2) + "\n";
 }
 

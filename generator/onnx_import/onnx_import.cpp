@@ -44,9 +44,27 @@ constexpr int64_t kMaxElements = int64_t{1} << 26;
 constexpr int64_t kMaxFileBytes = int64_t{1} << 30;
 
 const char* kSupported =
-    "supported: Quant, BipolarQuant (onnx.brevitas / qonnx domains), MatMul, Gemm, Add, Sub, Mul, Div, "
-    "BatchNormalization, Relu, Flatten, Reshape, Identity, a final Softmax; on constants also Shape, Gather, "
-    "Unsqueeze, Squeeze, Concat, Transpose, Cast, Pow, Sqrt, Neg, Constant";
+    "supported: Quant, BipolarQuant, Trunc (onnx.brevitas / qonnx domains), QuantizeLinear, DequantizeLinear, "
+    "MatMulInteger, QLinearMatMul, MatMul, Gemm, Add, Sub, Mul, Div, BatchNormalization, Relu, Cast, Flatten, "
+    "Reshape, Identity, a final Softmax; on constants also Shape, Gather, Unsqueeze, Squeeze, Concat, Transpose, "
+    "Pow, Sqrt, Neg, Constant";
+
+// The code range of an ONNX integer element type (QuantizeLinear / DequantizeLinear zero points, integer graph
+// inputs); false for types hardwire does not carry (above 16 bits, floats).
+bool IntRange(int dtype, int64_t* lo, int64_t* hi, int* bits, bool* is_signed) {
+  switch (dtype) {
+    case onnx::TensorProto::UINT8: *lo = 0, *hi = 255, *bits = 8, *is_signed = false; return true;
+    case onnx::TensorProto::INT8: *lo = -128, *hi = 127, *bits = 8, *is_signed = true; return true;
+    case onnx::TensorProto::UINT16: *lo = 0, *hi = 65535, *bits = 16, *is_signed = false; return true;
+    case onnx::TensorProto::INT16: *lo = -32768, *hi = 32767, *bits = 16, *is_signed = true; return true;
+    default: return false;
+  }
+}
+
+std::string DtypeName(int dtype) {
+  return onnx::TensorProto::DataType_IsValid(dtype) ? onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(dtype))
+                                                    : std::to_string(dtype);
+}
 
 // A constant tensor; values in double (float32 values, int64 shape values up to 2^53 are exact).
 struct CTensor {
@@ -55,6 +73,7 @@ struct CTensor {
   std::vector<int64_t> shape;
   std::vector<double> v;
   bool is_float = true;
+  int dtype = onnx::TensorProto::FLOAT;  // the ONNX element type it was read as (or computed in)
   // Set when the values come from a quantizer (possibly transposed / reshaped since): per element the integer
   // code, the scale and the zero point, so that v = (code - zp) * scale.
   std::vector<double> codes, qs, qz;
@@ -118,33 +137,71 @@ double EvalChain(const std::vector<ChainOp>& chain, int ch, double x) {
   return f;
 }
 
-// A QONNX integer quantizer (Quant with integral bit width, or BipolarQuant) with per-channel scale / zero point.
+// An integer quantizer with per-channel scale / zero point: QONNX Quant (integral bit width), BipolarQuant or
+// Trunc, ONNX QuantizeLinear, or the requantization inside QLinearMatMul. `scale` and `zp` always give the real
+// value of a code, real = scale * (code - zp); how a code is computed from a float depends on the kind.
 struct Quantizer {
+  enum class Kind {
+    kQonnx,          // qonnx int_quant: clamp(x / s + z), then round (rounding_mode)
+    kLinear,         // ONNX QuantizeLinear: clamp(rint(x / s) + z), x / s in float32, rint = half to even
+    kQLinearMatMul,  // ONNX QLinearMatMul (its reference): clamp(rint(acc * mult + z)), acc an exact integer,
+                     // mult = float32(float32(a_scale * b_scale) / y_scale), the product in double
+    kTrunc,          // QONNX Trunc v2: floor-like rounding of round(x / s_in + z_in) / 2^t, clamped
+  } kind = Kind::kQonnx;
   std::string node, op;
   bool bipolar = false;
   std::vector<double> scale, zp;  // size 1 or per channel
+  std::vector<double> mult;       // kQLinearMatMul: per channel (size 1: broadcast)
+  double in_scale = 1, in_zp = 0, trunc_scale = 1;  // kTrunc
   int64_t qmin = 0, qmax = 0;
   int bits = 0;
   bool is_signed = true, narrow = false;
   std::string rounding = "ROUND";
   double s(int ch) const { return scale.size() == 1 ? scale[0] : scale[ch]; }
   double z(int ch) const { return zp.size() == 1 ? zp[0] : zp[ch]; }
-  // The code (clamped integer grid value) of float32 input x at channel ch, as qonnx's int_quant computes it.
+  double m(int ch) const { return mult.size() == 1 ? mult[0] : mult[ch]; }
+  // The unrounded position of x on the code grid (for margins to rounding boundaries).
+  double Grid(double x, int ch) const {
+    switch (kind) {
+      case Kind::kQLinearMatMul: return x * m(ch) + z(ch);
+      case Kind::kTrunc: return std::nearbyint(x / in_scale + in_zp) / trunc_scale;
+      default: return x / s(ch) + z(ch);
+    }
+  }
+  static double Round(double d, const std::string& mode) {
+    if (mode == "ROUND" || mode == "HALF_EVEN") return std::nearbyint(d);
+    if (mode == "CEIL") return std::ceil(d);
+    if (mode == "FLOOR") return std::floor(d);
+    if (mode == "DOWN") return std::trunc(d);
+    if (mode == "UP") return d < 0 ? -std::ceil(-d) : std::ceil(d);
+    if (mode == "HALF_UP") return d < 0 ? -std::floor(-d + 0.5) : std::floor(d + 0.5);
+    return d < 0 ? -std::ceil(-d - 0.5) : std::ceil(d - 0.5);  // HALF_DOWN
+  }
+  int64_t Clamp(double d) const {
+    if (d != d) throw Error(std::vector<std::string>{"a quantizer input is not a number (NaN) for some accumulator value"});
+    return static_cast<int64_t>(std::min(std::max(d, static_cast<double>(qmin)), static_cast<double>(qmax)));
+  }
+  // The code (clamped integer grid value) of input x at channel ch, computed as the kind's reference does.
   int64_t Code(double x, int ch) const {
+    if (kind == Kind::kLinear) {  // np.rint(x / y_scale) + zero_point, saturated; x and the scale in float32
+      const float t = static_cast<float>(x) / static_cast<float>(s(ch));
+      return Clamp(std::nearbyint(static_cast<double>(t)) + z(ch));
+    }
+    if (kind == Kind::kQLinearMatMul) return Clamp(std::nearbyint(x * m(ch) + z(ch)));
+    if (kind == Kind::kTrunc) {  // qonnx trunc_v2 in float32
+      float t = static_cast<float>(x) / static_cast<float>(in_scale);
+      t = std::nearbyint(t + static_cast<float>(in_zp));
+      t = t / static_cast<float>(trunc_scale);
+      const double d = std::min(std::max(static_cast<double>(t), static_cast<double>(qmin)), static_cast<double>(qmax));
+      return Clamp(Round(d, rounding));
+    }
     float t = static_cast<float>(x) / static_cast<float>(s(ch));
     if (bipolar) return t >= 0.0f ? 1 : -1;
     t = t + static_cast<float>(z(ch));
     double d = t;
     if (d != d) throw Error(std::vector<std::string>{"a quantizer input is not a number (NaN) for some accumulator value"});
     d = std::min(std::max(d, static_cast<double>(qmin)), static_cast<double>(qmax));
-    if (rounding == "ROUND" || rounding == "HALF_EVEN") d = std::nearbyint(d);
-    else if (rounding == "CEIL") d = std::ceil(d);
-    else if (rounding == "FLOOR") d = std::floor(d);
-    else if (rounding == "DOWN") d = std::trunc(d);
-    else if (rounding == "UP") d = d < 0 ? -std::ceil(-d) : std::ceil(d);
-    else if (rounding == "HALF_UP") d = d < 0 ? -std::floor(-d + 0.5) : std::floor(d + 0.5);
-    else if (rounding == "HALF_DOWN") d = d < 0 ? -std::ceil(-d - 0.5) : std::ceil(d - 0.5);
-    return static_cast<int64_t>(d);
+    return static_cast<int64_t>(Round(d, rounding));
   }
   // The hardwire integer y for code c: code = alpha * y + beta.
   int alpha() const { return bipolar ? 2 : 1; }
@@ -155,6 +212,12 @@ struct Quantizer {
     nlohmann::json j{{"node", node}, {"op", op}, {"scale", scale}, {"zero_point", zp}, {"code_min", qmin},
                      {"code_max", qmax}};
     if (!bipolar) j.update({{"bits", bits}, {"signed", is_signed}, {"narrow", narrow}, {"rounding_mode", rounding}});
+    if (kind == Kind::kLinear) j["computed_as"] = "clamp(rint(float32(x) / scale) + zero_point) (ONNX QuantizeLinear, half to even)";
+    if (kind == Kind::kQLinearMatMul)
+      j.update({{"multiplier", mult}, {"computed_as", "clamp(rint(acc * multiplier + zero_point)) (ONNX QLinearMatMul reference)"}});
+    if (kind == Kind::kTrunc)
+      j.update({{"input_scale", in_scale}, {"input_zero_point", in_zp}, {"trunc_scale", trunc_scale},
+                {"computed_as", "clamp(round(x / input_scale + input_zero_point) / trunc_scale), then rounding_mode (qonnx Trunc v2)"}});
     j["hardwire_value"] = bipolar ? "y = (code + 1) / 2" : "y = code";
     return j;
   }
@@ -177,6 +240,8 @@ struct Dyn {
   // kCodes
   Quantizer q;
   int64_t offset = 0;  // hardwire value = y + offset
+  bool raw = false;    // the tensor holds the integer codes themselves (QuantizeLinear, an integer graph input),
+                       // not their real value scale * (code - zp) (Quant, DequantizeLinear)
   int producer = -1;   // layer index that produced these codes; -1: the model input
   // kAcc
   std::shared_ptr<Pending> pending;
@@ -201,6 +266,25 @@ class Importer {
   bool IsConst(const std::string& name) const { return consts_.count(name) > 0; }
   bool IsDyn(const std::string& name) const { return dyns_.count(name) > 0; }
   void FoldConstant(const onnx::NodeProto& n);
+  // QuantizeLinear / DequantizeLinear parameters: scale, zero point (a uint8 0 when absent), axis, code range.
+  struct LinearParams {
+    CTensor scale, zp;
+    int64_t axis = 1;
+    int dtype = onnx::TensorProto::UINT8;
+    int64_t lo = 0, hi = 255;
+    int bits = 8;
+    bool is_signed = false;
+  };
+  LinearParams ReadLinear(const onnx::NodeProto& n, int rank, int code_dtype) const;
+  // The quantizer of a QuantizeLinear on an activation of `channels` elements (last axis).
+  Quantizer LinearQuantizer(const onnx::NodeProto& n, const LinearParams& lp, int channels, int rank) const;
+  Quantizer ReadTrunc(const onnx::NodeProto& n) const;
+  void SetInput(const onnx::NodeProto* n, const Dyn& d, const Quantizer& q);
+  // A dense layer from integer weight codes W[o][i] (real weight = wscale[o] * W[o][i]) on the activation d.
+  std::shared_ptr<Pending> MakePending(const onnx::NodeProto& n, const Dyn& d, arith::IntMatrix w, const std::vector<double>& wscale,
+                                       double sx, double zp);
+  // An identity layer (W = I, no adders) on codes d, so that a quantizer can follow a quantizer.
+  Dyn IdentityAcc(const onnx::NodeProto& n, const Dyn& d);
   void Dynamic(const onnx::NodeProto& n);
   Quantizer ReadQuantizer(const onnx::NodeProto& n, int channels) const;
   void CloseLayer(const onnx::NodeProto& n, Dyn& d, const Quantizer& q, Dyn& out);
@@ -246,6 +330,7 @@ CTensor Importer::FromProto(const onnx::TensorProto& t, const onnx::NodeProto* n
   };
   out.v.resize(numel);
   const int dt = t.data_type();
+  out.dtype = dt;
   auto from_raw = [&](auto tag) {
     using T = decltype(tag);
     if (raw.size() != static_cast<size_t>(numel) * sizeof(T))
@@ -535,6 +620,35 @@ void Importer::FoldConstant(const onnx::NodeProto& n) {
     out(std::move(t));
     return;
   }
+  if (op == "QuantizeLinear" || op == "DequantizeLinear") {
+    const CTensor& x = Const(n, 0);
+    const LinearParams lp = ReadLinear(n, static_cast<int>(x.shape.size()), op == "QuantizeLinear" ? 0 : x.dtype);
+    auto at = [&](const CTensor& p, int64_t flat) {
+      if (p.v.size() == 1) return p.v[0];
+      int64_t stride = 1;
+      for (size_t k = static_cast<size_t>(lp.axis) + 1; k < x.shape.size(); ++k) stride *= x.shape[k];
+      return p.v[(flat / stride) % x.shape[lp.axis]];
+    };
+    CTensor t = x;
+    if (op == "QuantizeLinear") {
+      if (!x.is_float) Fail(&n, "input 0", "QuantizeLinear of an integer tensor");
+      t.is_float = false, t.dtype = lp.dtype;
+      for (int64_t i = 0; i < static_cast<int64_t>(x.v.size()); ++i) {
+        const float q = static_cast<float>(x.v[i]) / static_cast<float>(at(lp.scale, i));
+        t.v[i] = std::min(std::max(std::nearbyint(static_cast<double>(q)) + at(lp.zp, i), static_cast<double>(lp.lo)), static_cast<double>(lp.hi));
+      }
+      return out(std::move(t));
+    }
+    if (x.is_float) Fail(&n, "input 0", "DequantizeLinear of a float tensor (expected integer codes)");
+    t.is_float = true, t.dtype = onnx::TensorProto::FLOAT;
+    t.codes = x.v, t.qs.resize(x.v.size()), t.qz.resize(x.v.size());
+    for (int64_t i = 0; i < static_cast<int64_t>(x.v.size()); ++i) {
+      t.qs[i] = at(lp.scale, i), t.qz[i] = at(lp.zp, i);
+      t.v[i] = F32(static_cast<double>(static_cast<float>(x.v[i] - t.qz[i]) * static_cast<float>(t.qs[i])));
+    }
+    t.quant_node = n.name();
+    return out(std::move(t));
+  }
   Fail(&n, "op_type", fmt::format("op '{}' (domain '{}') is not supported on constants; {}", op, n.domain(), kSupported));
 }
 
@@ -593,6 +707,94 @@ Quantizer Importer::ReadQuantizer(const onnx::NodeProto& n, int channels) const 
   return q;
 }
 
+// `rank`: the rank of the quantized tensor (for `axis`); `code_dtype`: the element type of the codes for
+// DequantizeLinear (0 for QuantizeLinear: the zero point's type, else `output_dtype`, else uint8).
+Importer::LinearParams Importer::ReadLinear(const onnx::NodeProto& n, int rank, int code_dtype) const {
+  LinearParams lp;
+  if (n.input_size() < 2 || n.input_size() > 3) Fail(&n, "inputs", fmt::format("{} takes 2 or 3 inputs, found {}", n.op_type(), n.input_size()));
+  lp.scale = Const(n, 1);
+  for (double s : lp.scale.v)
+    if (!(s > 0)) Fail(&n, "input 1 (scale)", fmt::format("scale {} is not positive", s));
+  if (AttrInt(n, "block_size", 0) != 0) Fail(&n, "attribute block_size", "blocked quantization is not supported");
+  lp.axis = AttrInt(n, "axis", 1);
+  if (lp.axis < 0) lp.axis += rank;
+  const bool per_axis = lp.scale.v.size() > 1;
+  if (lp.scale.shape.size() > 1) Fail(&n, "input 1 (scale)", fmt::format("scale of shape {} (a scalar or a 1-D per-axis vector expected)", ShapeStr(lp.scale.shape)));
+  if (per_axis && (lp.axis < 0 || lp.axis >= rank))
+    Fail(&n, "attribute axis", fmt::format("axis {} out of range for a tensor of rank {}", AttrInt(n, "axis", 1), rank));
+  int dtype = code_dtype;
+  if (n.input_size() == 3 && !n.input(2).empty()) {
+    lp.zp = Const(n, 2);
+    if (dtype == 0) dtype = lp.zp.dtype;
+    if (lp.zp.v.size() != lp.scale.v.size() && lp.zp.v.size() != 1)
+      Fail(&n, "input 2 (zero point)", fmt::format("zero point shape {} does not match scale shape {}", ShapeStr(lp.zp.shape), ShapeStr(lp.scale.shape)));
+    for (double z : lp.zp.v)
+      if (z != std::round(z)) Fail(&n, "input 2 (zero point)", fmt::format("zero point {} is not an integer", z));
+  } else {
+    lp.zp = CTensor{{}, {0.0}, false};
+    lp.zp.dtype = onnx::TensorProto::UINT8;
+  }
+  if (dtype == 0) dtype = static_cast<int>(AttrInt(n, "output_dtype", onnx::TensorProto::UINT8));
+  if (!IntRange(dtype, &lp.lo, &lp.hi, &lp.bits, &lp.is_signed))
+    Fail(&n, n.input_size() == 3 ? "input 2 (zero point)" : "input 0",
+         fmt::format("code type {} is not supported (uint8, int8, uint16, int16)", DtypeName(dtype)));
+  lp.dtype = dtype;
+  for (double z : lp.zp.v)
+    if (z < static_cast<double>(lp.lo) || z > static_cast<double>(lp.hi)) Fail(&n, "input 2 (zero point)", fmt::format("zero point {} outside the {} range", z, DtypeName(dtype)));
+  return lp;
+}
+
+Quantizer Importer::LinearQuantizer(const onnx::NodeProto& n, const LinearParams& lp, int channels, int rank) const {
+  Quantizer q;
+  q.kind = Quantizer::Kind::kLinear;
+  q.node = n.name(), q.op = n.op_type();
+  q.scale = lp.scale.v, q.zp = lp.zp.v;
+  if (q.scale.size() > 1 && (lp.axis != rank - 1 || static_cast<int>(q.scale.size()) != channels))
+    Fail(&n, "attribute axis",
+         fmt::format("per-axis scale along axis {} of a rank-{} activation: hardwire carries one scale per tensor or per "
+                     "channel of the last axis ({} channels), not per-axis scales along another axis", lp.axis, rank, channels));
+  if (q.zp.size() > 1 && static_cast<int>(q.zp.size()) != channels) Fail(&n, "input 2 (zero point)", "zero point per channel does not match the channels");
+  q.qmin = lp.lo, q.qmax = lp.hi, q.bits = lp.bits, q.is_signed = lp.is_signed;
+  q.rounding = "HALF_EVEN";
+  return q;
+}
+
+// QONNX Trunc v2 (6 inputs: x, scale, zero point, input bit width, output scale, output bit width).
+Quantizer Importer::ReadTrunc(const onnx::NodeProto& n) const {
+  if (n.input_size() != 6)
+    Fail(&n, "inputs", fmt::format("Trunc with {} inputs: only qonnx Trunc v2 (6 inputs, with the output scale and a clamp) is supported", n.input_size()));
+  auto scalar = [&](int i, const char* what) {
+    const CTensor& t = Const(n, i);
+    if (t.v.size() != 1) Fail(&n, fmt::format("input {} ({})", i, what), "must be a scalar (per-channel Trunc is not supported)");
+    return t.v[0];
+  };
+  Quantizer q;
+  q.kind = Quantizer::Kind::kTrunc;
+  q.node = n.name(), q.op = n.op_type();
+  q.in_scale = scalar(1, "scale"), q.in_zp = scalar(2, "zero point");
+  const double out_scale = scalar(4, "output scale"), bits = scalar(5, "output bit width");
+  if (!(q.in_scale > 0)) Fail(&n, "input 1 (scale)", fmt::format("scale {} is not positive", q.in_scale));
+  if (!(out_scale > 0)) Fail(&n, "input 4 (output scale)", fmt::format("scale {} is not positive", out_scale));
+  if (q.in_zp != std::round(q.in_zp)) Fail(&n, "input 2 (zero point)", fmt::format("zero point {} is not an integer", q.in_zp));
+  if (bits != std::round(bits) || bits < 1 || bits > 16) Fail(&n, "input 5 (output bit width)", fmt::format("bit width {} is not an integer in 1..16", bits));
+  q.trunc_scale = std::exp2(std::nearbyint(std::log2(out_scale / q.in_scale)));
+  const double ozp = q.in_zp / q.trunc_scale;
+  if (ozp != std::round(ozp)) Fail(&n, "input 2 (zero point)", fmt::format("zero point {} / trunc scale {} is not an integer", q.in_zp, q.trunc_scale));
+  q.scale = {out_scale}, q.zp = {ozp};
+  q.bits = static_cast<int>(bits);
+  q.is_signed = AttrInt(n, "signed", 1) != 0;
+  q.narrow = AttrInt(n, "narrow", 0) != 0;
+  q.rounding = "FLOOR";
+  for (const auto& a : n.attribute())
+    if (a.name() == "rounding_mode") q.rounding = a.s();
+  for (char& ch : q.rounding) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  static const std::set<std::string> modes{"ROUND", "HALF_EVEN", "CEIL", "FLOOR", "UP", "DOWN", "HALF_UP", "HALF_DOWN"};
+  if (!modes.count(q.rounding)) Fail(&n, "attribute rounding_mode", fmt::format("unknown rounding mode '{}'", q.rounding));
+  if (q.is_signed) q.qmin = -(int64_t{1} << (q.bits - 1)) + (q.narrow ? 1 : 0), q.qmax = (int64_t{1} << (q.bits - 1)) - 1;
+  else q.qmin = 0, q.qmax = (int64_t{1} << q.bits) - (q.narrow ? 2 : 1);
+  return q;
+}
+
 // A constant operand of an elementwise op on a vector of `channels` elements: a scalar or a per-channel
 // vector along the last axis (leading dimensions 1).
 std::vector<double> Importer::PerChannel(const onnx::NodeProto& n, int i, int channels) const {
@@ -604,6 +806,90 @@ std::vector<double> Importer::PerChannel(const onnx::NodeProto& n, int i, int ch
     Fail(&n, fmt::format("input {} ('{}')", i, n.input(i)),
          fmt::format("shape {} is neither a scalar nor one value per channel ([{}])", ShapeStr(c.shape), channels));
   return c.v;
+}
+
+// The model input: the integer value of the first quantizer (or of an integer graph input, n == nullptr).
+void Importer::SetInput(const onnx::NodeProto* n, const Dyn& d, const Quantizer& q) {
+  if (have_input_) Fail(n, "", "internal: second input quantizer");
+  have_input_ = true;
+  if (q.scale.size() > 1 || q.zp.size() > 1) Fail(n, "input 1", "the input quantizer must have a scalar scale and zero point");
+  model_.input_length = static_cast<int>(Numel(d.shape));
+  const int64_t lo = q.ylo(), hi = q.yhi();
+  model_.input.is_signed = lo < 0;
+  int bits = 1;
+  while (!(lo >= (model_.input.is_signed ? -(int64_t{1} << (bits - 1)) : 0) &&
+           hi <= (model_.input.is_signed ? (int64_t{1} << (bits - 1)) - 1 : (int64_t{1} << bits) - 1)))
+    ++bits;
+  model_.input.bits = bits;
+  nlohmann::json pre = nlohmann::json::array();
+  for (const ChainOp& c : d.chain) pre.push_back({{"node", c.node}, {"const", c.c}, {"op", c.k == ChainOp::K::kAdd ? "add" : c.k == ChainOp::K::kSub ? "sub" : c.k == ChainOp::K::kSubFrom ? "sub_from" : c.k == ChainOp::K::kMul ? "mul" : "div"}});
+  report_["input"] = {{"onnx_input", report_["input"]["onnx_input"]}, {"length", model_.input_length},
+                      {"preprocessing", pre}, {"quantizer", q.Json()}, {"tensor", n ? nlohmann::json(n->output(0)) : report_["input"]["onnx_input"]["name"]},
+                      {"hardwire", {{"signed", model_.input.is_signed}, {"bits", bits}, {"min", lo}, {"max", hi}}}};
+  // The manifest records how a real input becomes the integer input (docs/model-format.md, input.quantizer).
+  model::InputQuantizer iq;
+  iq.present = true;
+  iq.scale = q.scale[0], iq.zero_point = static_cast<int64_t>(q.zp[0]);
+  iq.code_min = lo, iq.code_max = hi;
+  switch (q.kind) {
+    case Quantizer::Kind::kLinear: iq.rounding = "HALF_EVEN", iq.order = model::InputQuantizer::Order::kRoundThenAddZero; break;
+    default: iq.rounding = q.bipolar ? "SIGN" : q.rounding, iq.order = model::InputQuantizer::Order::kAddZeroThenRound; break;
+  }
+  if (!n) iq.rounding = "NONE";  // integer graph input: the codes are given
+  for (const ChainOp& c : d.chain) {
+    model::InputQuantizer::Pre p;
+    p.op = c.k == ChainOp::K::kAdd ? "add" : c.k == ChainOp::K::kSub ? "sub" : c.k == ChainOp::K::kSubFrom ? "sub_from" : c.k == ChainOp::K::kMul ? "mul" : "div";
+    p.value = c.c.at(0);
+    iq.pre.push_back(p);
+  }
+  model_.input_quantizer = iq;
+}
+
+std::shared_ptr<Pending> Importer::MakePending(const onnx::NodeProto& n, const Dyn& d, arith::IntMatrix w, const std::vector<double>& wscale,
+                                               double sx, double zp) {
+  auto P = std::make_shared<Pending>();
+  P->node = n.name();
+  P->nodes = {n.name()};
+  P->w = std::move(w);
+  const int outn = P->w.rows, in = P->w.cols;
+  // real acc[o] = sx * ws[o] * sum_i W[o][i] * (alpha*(v_i - offset) + beta - zp)
+  //             = a[o] * acc' + c[o] with acc' = sum_i W[o][i] * v_i, v the hardwire value.
+  const int64_t vlo = d.q.ylo() + d.offset, vhi = d.q.yhi() + d.offset;
+  const double k0 = static_cast<double>(d.q.beta()) - zp - static_cast<double>(d.q.alpha()) * static_cast<double>(d.offset);
+  P->lo.resize(outn), P->hi.resize(outn), P->a.resize(outn), P->c.resize(outn);
+  for (int o = 0; o < outn; ++o) {
+    int64_t lo = 0, hi = 0, rowsum = 0;
+    for (int i = 0; i < in; ++i) {
+      const int64_t wv = P->w.at(o, i);
+      lo += std::min(wv * vlo, wv * vhi), hi += std::max(wv * vlo, wv * vhi), rowsum += wv;
+    }
+    P->lo[o] = lo, P->hi[o] = hi;
+    P->a[o] = sx * wscale[o] * d.q.alpha();
+    P->c[o] = sx * wscale[o] * k0 * static_cast<double>(rowsum);
+  }
+  return P;
+}
+
+Dyn Importer::IdentityAcc(const onnx::NodeProto& n, const Dyn& d) {
+  const int64_t len = Numel(d.shape);
+  if (len > 4096) Fail(&n, "", fmt::format("a quantizer after a quantizer needs an identity layer; {} elements are above its limit of 4096", len));
+  arith::IntMatrix W;
+  W.rows = W.cols = static_cast<int>(len);
+  W.w.assign(len * len, 0);
+  for (int i = 0; i < W.rows; ++i) W.at(i, i) = 1;
+  Dyn acc;
+  acc.kind = Dyn::Kind::kAcc;
+  acc.shape = {1, len};
+  // Per-channel scales and zero points stay per channel: row o reads only element o.
+  auto P = MakePending(n, d, std::move(W), std::vector<double>(len, 1.0), 1.0, 0.0);
+  for (int o = 0; o < P->w.rows; ++o) {
+    const double s = d.q.s(o), z = d.q.z(o);
+    P->a[o] = s * d.q.alpha();
+    P->c[o] = s * (static_cast<double>(d.q.beta()) - z - static_cast<double>(d.q.alpha()) * static_cast<double>(d.offset));
+  }
+  P->weight_quant = "identity (a quantizer after a quantizer)";
+  acc.pending = P;
+  return acc;
 }
 
 void Importer::Dynamic(const onnx::NodeProto& n) {
@@ -709,40 +995,70 @@ void Importer::Dynamic(const onnx::NodeProto& n) {
     d.pending->nodes.push_back(n.name());
     return emit(d, "folded into the requantization (clamp)");
   }
-  if (op == "Quant" || op == "BipolarQuant") {
+  if (op == "Quant" || op == "BipolarQuant" || op == "Trunc" || op == "QuantizeLinear") {
     if (di != 0) Fail(&n, "input 0", "only the quantized input may depend on the graph input");
-    Quantizer q = ReadQuantizer(n, d.channels());
-    if (d.kind == Dyn::Kind::kCodes) Fail(&n, "", "a quantizer directly after a quantizer is not supported");
+    if (d.kind == Dyn::Kind::kCodes && d.raw)
+      Fail(&n, "input 0", fmt::format("{} of integer codes (the output of a QuantizeLinear or an integer graph input): "
+                                      "dequantize them first (DequantizeLinear)", op));
+    Quantizer q = op == "Trunc" ? ReadTrunc(n)
+                  : op == "QuantizeLinear" ? LinearQuantizer(n, ReadLinear(n, static_cast<int>(d.shape.size()), 0), d.channels(), static_cast<int>(d.shape.size()))
+                                           : ReadQuantizer(n, d.channels());
     Dyn out;
     out.kind = Dyn::Kind::kCodes;
     out.shape = d.shape;
     out.q = q;
+    out.raw = op == "QuantizeLinear";
     if (d.kind == Dyn::Kind::kInput) {
-      if (have_input_) Fail(&n, "", "internal: second input quantizer");
-      have_input_ = true;
-      if (q.scale.size() > 1 || q.zp.size() > 1) Fail(&n, "input 1", "the input quantizer must have a scalar scale and zero point");
-      model_.input_length = static_cast<int>(Numel(d.shape));
-      const int64_t lo = q.ylo(), hi = q.yhi();
-      model_.input.is_signed = lo < 0;
-      int bits = 1;
-      while (!(lo >= (model_.input.is_signed ? -(int64_t{1} << (bits - 1)) : 0) &&
-               hi <= (model_.input.is_signed ? (int64_t{1} << (bits - 1)) - 1 : (int64_t{1} << bits) - 1)))
-        ++bits;
-      model_.input.bits = bits;
-      nlohmann::json pre = nlohmann::json::array();
-      for (const ChainOp& c : d.chain) pre.push_back({{"node", c.node}, {"const", c.c}});
-      report_["input"] = {{"onnx_input", report_["input"]["onnx_input"]}, {"length", model_.input_length},
-                          {"preprocessing", pre}, {"quantizer", q.Json()}, {"tensor", n.output(0)},
-                          {"hardwire", {{"signed", model_.input.is_signed}, {"bits", bits}, {"min", lo}, {"max", hi}}}};
+      if (op == "Trunc") Fail(&n, "", "Trunc as the input quantizer is not supported (use Quant or QuantizeLinear)");
+      SetInput(&n, d, q);
       out.producer = -1;
       return emit(out, "model input quantizer (hardwire input = its integer value)");
     }
+    std::string note;
+    if (d.kind == Dyn::Kind::kCodes) {  // a quantizer after a quantizer: an identity layer carries the requantization
+      d = IdentityAcc(n, d);
+      note = " (identity weights: wires, no adders)";
+    }
     CloseLayer(n, d, q, out);
-    return emit(out, fmt::format("requantization of layer '{}'", model_.layers.back().name));
+    return emit(out, fmt::format("requantization of layer '{}'{}", model_.layers.back().name, note));
+  }
+  if (op == "DequantizeLinear") {
+    if (di != 0) Fail(&n, "input 0", "only the codes may depend on the graph input");
+    if (d.kind != Dyn::Kind::kCodes || !d.raw)
+      Fail(&n, "input 0", "DequantizeLinear must read integer codes (a QuantizeLinear, QLinearMatMul or an integer graph input)");
+    const LinearParams lp = ReadLinear(n, static_cast<int>(d.shape.size()), 0);
+    const Quantizer dq = LinearQuantizer(n, lp, d.channels(), static_cast<int>(d.shape.size()));
+    if (lp.lo != d.q.qmin || lp.hi != d.q.qmax) {
+      // the zero point's type must be the codes' type (ONNX requires it); a mismatch is a malformed graph
+      if (n.input_size() == 3 && !n.input(2).empty())
+        Fail(&n, "input 2 (zero point)", fmt::format("zero point type {} does not match the codes' range [{}, {}]", DtypeName(lp.dtype), d.q.qmin, d.q.qmax));
+    }
+    d.q.scale = dq.scale, d.q.zp = dq.zp;  // the real value of each code is scale * (code - zp)
+    d.raw = false;
+    return emit(d, "nothing: the codes stay; the next layer folds scale and zero point");
+  }
+  if (op == "Cast") {
+    const int64_t to = AttrInt(n, "to", onnx::TensorProto::FLOAT);
+    if (to != onnx::TensorProto::FLOAT && to != onnx::TensorProto::DOUBLE)
+      Fail(&n, "attribute to", fmt::format("Cast of a value to {} is not supported (only to float)", DtypeName(static_cast<int>(to))));
+    if (d.kind == Dyn::Kind::kCodes && d.raw) {  // integer codes as float: real = code
+      d.q.scale.assign(1, 1.0), d.q.zp.assign(1, 0.0);
+      d.raw = false;
+      return emit(d, "nothing: integer codes used as float values (scale 1, zero point 0)");
+    }
+    if (d.kind == Dyn::Kind::kAcc && d.chain.empty()) {
+      const Pending& P = *d.pending;
+      for (int o = 0; o < P.w.rows; ++o)
+        if (std::max(std::abs(P.a[o] * static_cast<double>(P.lo[o]) + P.c[o]), std::abs(P.a[o] * static_cast<double>(P.hi[o]) + P.c[o])) > 16777216.0)
+          Fail(&n, "", fmt::format("Cast of an integer accumulator that can exceed 2^24 (channel {}): float32 would round it", o));
+      return emit(d, "nothing: the integer accumulator as float (exact below 2^24)");
+    }
+    Fail(&n, "", "Cast is supported on integer codes and integer accumulators only");
   }
   if (op == "MatMul" || op == "Gemm") {
     if (d.kind != Dyn::Kind::kCodes)
-      Fail(&n, fmt::format("input {}", di), "MatMul/Gemm input must be quantized (the output of a Quant or BipolarQuant)");
+      Fail(&n, fmt::format("input {}", di), "MatMul/Gemm input must be quantized (the output of a Quant, BipolarQuant or DequantizeLinear)");
+    if (d.raw) Fail(&n, fmt::format("input {}", di), "MatMul/Gemm of integer codes: dequantize them first (DequantizeLinear) or use MatMulInteger/QLinearMatMul");
     if (di != 0) Fail(&n, "input 0", "the quantized activation must be the first operand");
     bool trans_b = false;
     if (op == "Gemm") {
@@ -759,49 +1075,35 @@ void Importer::Dynamic(const onnx::NodeProto& n) {
     if (Numel(d.shape) != n_in) Fail(&n, "input 0", fmt::format("activation shape {} is not a single vector (batch 1)", ShapeStr(d.shape)));
     if (in != n_in) Fail(&n, "input 1", fmt::format("weight shape {} does not match the input length {}", ShapeStr(w.shape), n_in));
     if (outn < 1 || outn > 65536 || in > 65536) Fail(&n, "input 1", "layer size out of range 1..65536");
-    // Weight codes: from the Quant that produced the weight, or the values themselves when they are integers.
+    // Weight codes: from the quantizer that produced the weight, or the values themselves when they are integers.
     std::vector<double> codes = w.codes, qs = w.qs, qz = w.qz;
     if (codes.empty()) {
       for (double x : w.v)
         if (x != std::round(x))
-          Fail(&n, "input 1", "weight is neither the output of a Quant/BipolarQuant nor integer-valued");
+          Fail(&n, "input 1", "weight is neither the output of a Quant/BipolarQuant/DequantizeLinear nor integer-valued");
       codes = w.v, qs.assign(w.v.size(), 1.0), qz.assign(w.v.size(), 0.0);
     }
-    auto P = std::make_shared<Pending>();
-    P->node = n.name();
-    P->nodes = {n.name()};
-    P->w.rows = static_cast<int>(outn), P->w.cols = static_cast<int>(in);
-    P->w.w.resize(outn * in);
+    arith::IntMatrix W;
+    W.rows = static_cast<int>(outn), W.cols = static_cast<int>(in);
+    W.w.resize(outn * in);
     std::vector<double> wscale(outn);
     for (int64_t o = 0; o < outn; ++o)
       for (int64_t i = 0; i < in; ++i) {
         const int64_t k = trans_b ? o * in + i : i * outn + o;
-        if (qz[k] != 0) Fail(&n, "input 1", "weight quantizer zero point must be 0");
         if (i == 0) wscale[o] = qs[k];
         else if (qs[k] != wscale[o])
           Fail(&n, "input 1", fmt::format("weight scales differ within output channel {} (only per-tensor or per-output-channel scales fold into integers)", o));
-        if (std::abs(codes[k]) > 65536 || codes[k] != std::round(codes[k])) Fail(&n, "input 1", "weight code out of range");
-        P->w.at(static_cast<int>(o), static_cast<int>(i)) = static_cast<int64_t>(codes[k]);
+        const double c = codes[k] - qz[k];  // an integer zero point folds into the integer weight
+        if (std::abs(c) > 65536 || c != std::round(c)) Fail(&n, "input 1", "weight code minus zero point is not an integer in [-65536, 65536]");
+        W.at(static_cast<int>(o), static_cast<int>(i)) = static_cast<int64_t>(c);
       }
     if (d.q.scale.size() > 1)
-      for (double s : d.q.scale)
-        if (s != d.q.scale[0]) Fail(&n, "input 0", "per-channel activation scales do not fold into an integer matrix product");
-    // real acc[o] = sx * ws[o] * sum_i W[o][i] * (alpha*(v_i - offset) + beta - zp)
-    //             = a[o] * acc' + c[o] with acc' = sum_i W[o][i] * v_i, v the hardwire value.
-    const double sx = d.q.scale[0], zp = d.q.zp[0];
-    const int64_t vlo = d.q.ylo() + d.offset, vhi = d.q.yhi() + d.offset;
-    const double k0 = static_cast<double>(d.q.beta()) - zp - static_cast<double>(d.q.alpha()) * static_cast<double>(d.offset);
-    P->lo.resize(outn), P->hi.resize(outn), P->a.resize(outn), P->c.resize(outn);
-    for (int64_t o = 0; o < outn; ++o) {
-      int64_t lo = 0, hi = 0, rowsum = 0;
-      for (int64_t i = 0; i < in; ++i) {
-        const int64_t wv = P->w.at(static_cast<int>(o), static_cast<int>(i));
-        lo += std::min(wv * vlo, wv * vhi), hi += std::max(wv * vlo, wv * vhi), rowsum += wv;
-      }
-      P->lo[o] = lo, P->hi[o] = hi;
-      P->a[o] = sx * wscale[o] * d.q.alpha();
-      P->c[o] = sx * wscale[o] * k0 * static_cast<double>(rowsum);
-    }
+      for (double sc : d.q.scale)
+        if (sc != d.q.scale[0]) Fail(&n, "input 0", "per-channel activation scales do not fold into an integer matrix product");
+    if (d.q.zp.size() > 1)
+      for (double z : d.q.zp)
+        if (z != d.q.zp[0]) Fail(&n, "input 0", "per-channel activation zero points do not fold into one bias per output");
+    auto P = MakePending(n, d, std::move(W), wscale, d.q.scale[0], d.q.zp[0]);
     P->weight_quant = w.quant_node.empty() ? nlohmann::json("integer-valued initializer") : nlohmann::json(w.quant_node);
     Dyn out;
     out.kind = Dyn::Kind::kAcc;
@@ -815,6 +1117,85 @@ void Importer::Dynamic(const onnx::NodeProto& n) {
       out.chain.push_back(c);
     }
     return emit(out, "dense layer (integer weight codes)");
+  }
+  if (op == "MatMulInteger" || op == "QLinearMatMul") {
+    // MatMulInteger(A, B, a_zp, b_zp) = (A - a_zp) (B - b_zp) in int32;
+    // QLinearMatMul(a, a_s, a_zp, b, b_s, b_zp, y_s, y_zp) = clamp(rint(that * a_s * b_s / y_s + y_zp)).
+    const bool qlinear = op == "QLinearMatMul";
+    if (di != 0) Fail(&n, "input 0", "the integer activation must be the first operand");
+    if (d.kind != Dyn::Kind::kCodes || !d.raw)
+      Fail(&n, "input 0", fmt::format("{} reads integer codes (a QuantizeLinear, QLinearMatMul or an integer graph input)", op));
+    if (qlinear ? n.input_size() != 8 : (n.input_size() < 2 || n.input_size() > 4))
+      Fail(&n, "inputs", fmt::format("{} takes {} inputs, found {}", op, qlinear ? "8" : "2 to 4", n.input_size()));
+    const int bi = qlinear ? 3 : 1;
+    auto opt = [&](int i, double def) -> CTensor {
+      if (i < n.input_size() && !n.input(i).empty()) return Const(n, i);
+      return CTensor{{}, {def}, false};
+    };
+    const CTensor a_zp = opt(qlinear ? 2 : 2, 0.0), b_zp = opt(qlinear ? 5 : 3, 0.0);
+    if (a_zp.v.size() != 1) Fail(&n, fmt::format("input {} (a zero point)", qlinear ? 2 : 2), "per-row activation zero points are not supported (a scalar expected)");
+    CTensor b = Const(n, bi);
+    if (b.is_float) Fail(&n, fmt::format("input {}", bi), fmt::format("{} weight must be an integer tensor", op));
+    // A batched weight [..., K, N] whose batch slices are all equal is the same dense layer for every batch entry.
+    if (b.shape.size() > 2) {
+      const int64_t slice = b.shape[b.shape.size() - 2] * b.shape.back();
+      for (size_t i = slice; i < b.v.size(); ++i)
+        if (b.v[i] != b.v[i % slice])
+          Fail(&n, fmt::format("input {}", bi), fmt::format("batched weight of shape {} with different matrices per batch entry: "
+                                                            "hardwire applies one constant matrix to every input vector", ShapeStr(b.shape)));
+      b.shape = {b.shape[b.shape.size() - 2], b.shape.back()};
+      b.v.resize(slice);
+    }
+    if (b.shape.size() != 2) Fail(&n, fmt::format("input {}", bi), fmt::format("weight must be 2-D, has shape {}", ShapeStr(b.shape)));
+    const int64_t in = b.shape[0], outn = b.shape[1];
+    const int64_t n_in = d.shape.empty() ? 1 : d.shape.back();
+    if (Numel(d.shape) != n_in) Fail(&n, "input 0", fmt::format("activation shape {} is not a single vector (batch 1)", ShapeStr(d.shape)));
+    if (in != n_in) Fail(&n, fmt::format("input {}", bi), fmt::format("weight shape {} does not match the input length {}", ShapeStr(b.shape), n_in));
+    if (outn < 1 || outn > 65536) Fail(&n, fmt::format("input {}", bi), "layer size out of range 1..65536");
+    if (b_zp.v.size() != 1 && static_cast<int64_t>(b_zp.v.size()) != outn)
+      Fail(&n, fmt::format("input {} (b zero point)", qlinear ? 5 : 3), fmt::format("shape {}: a scalar or one per output column ({}) expected", ShapeStr(b_zp.shape), outn));
+    arith::IntMatrix W;
+    W.rows = static_cast<int>(outn), W.cols = static_cast<int>(in);
+    W.w.resize(outn * in);
+    for (int64_t o = 0; o < outn; ++o)
+      for (int64_t i = 0; i < in; ++i) W.at(static_cast<int>(o), static_cast<int>(i)) = static_cast<int64_t>(b.v[i * outn + o] - (b_zp.v.size() == 1 ? b_zp.v[0] : b_zp.v[o]));
+    if (d.q.zp.size() > 1) Fail(&n, "input 0", "per-channel zero points on the codes are not supported here");
+    // Integer codes: real = code - a_zp exactly (scale 1); the offset of the previous layer's values is folded too.
+    auto P = MakePending(n, d, std::move(W), std::vector<double>(outn, 1.0), 1.0, a_zp.v[0]);
+    P->weight_quant = fmt::format("integer weight '{}' minus its zero point", n.input(bi));
+    Dyn acc;
+    acc.kind = Dyn::Kind::kAcc;
+    acc.shape = {1, outn};
+    acc.pending = P;
+    if (!qlinear) return emit(acc, "dense layer (integer weights minus zero points); output: the exact int32 accumulator");
+    auto scalar = [&](int i, const char* what) {
+      const CTensor& t = Const(n, i);
+      if (t.v.size() != 1) Fail(&n, fmt::format("input {} ({})", i, what), "must be a scalar");
+      if (!(t.v[0] > 0)) Fail(&n, fmt::format("input {} ({})", i, what), fmt::format("scale {} is not positive", t.v[0]));
+      return t.v[0];
+    };
+    const double as = scalar(1, "a scale"), ys = scalar(6, "y scale");
+    const CTensor& bs = Const(n, 4);
+    if (bs.v.size() != 1 && static_cast<int64_t>(bs.v.size()) != outn) Fail(&n, "input 4 (b scale)", "a scalar or one per output column expected");
+    for (double x : bs.v)
+      if (!(x > 0)) Fail(&n, "input 4 (b scale)", fmt::format("scale {} is not positive", x));
+    const CTensor& yz = Const(n, 7);
+    if (yz.v.size() != 1) Fail(&n, "input 7 (y zero point)", "must be a scalar");
+    Quantizer q;
+    q.kind = Quantizer::Kind::kQLinearMatMul;
+    q.node = n.name(), q.op = op;
+    q.scale = {ys}, q.zp = yz.v;
+    for (double x : bs.v) q.mult.push_back(F32(static_cast<double>(static_cast<float>(F32(as * x)) / static_cast<float>(ys))));
+    if (!IntRange(yz.dtype, &q.qmin, &q.qmax, &q.bits, &q.is_signed))
+      Fail(&n, "input 7 (y zero point)", fmt::format("code type {} is not supported (uint8, int8, uint16, int16)", DtypeName(yz.dtype)));
+    q.rounding = "HALF_EVEN";
+    Dyn out;
+    out.kind = Dyn::Kind::kCodes;
+    out.shape = acc.shape;
+    out.q = q;
+    out.raw = true;
+    CloseLayer(n, acc, q, out);
+    return emit(out, fmt::format("dense layer '{}' with its requantization (integer weights minus zero points)", model_.layers.back().name));
   }
   if (op == "Softmax") {
     d.shape = d.shape;
@@ -959,7 +1340,11 @@ void Importer::CloseLayer(const onnx::NodeProto& n, Dyn& d, const Quantizer& q, 
   std::vector<Channel> ch(outn);
   std::vector<bool> flip(outn, false);
   // f(a): the hardwire value (before the offset) of the float graph at accumulator a of channel o.
-  auto pre = [&](int o, int64_t a) { return EvalChain(d.chain, o, P.a[o] * static_cast<double>(a) + P.c[o]); };
+  // QLinearMatMul requantizes the exact integer accumulator (no float32 rounding before its multiplier).
+  const bool exact_int = q.kind == Quantizer::Kind::kQLinearMatMul;
+  auto pre = [&](int o, int64_t a) {
+    return exact_int ? P.a[o] * static_cast<double>(a) + P.c[o] : EvalChain(d.chain, o, P.a[o] * static_cast<double>(a) + P.c[o]);
+  };
   auto f = [&](int o, int64_t a) -> int64_t {
     const int64_t code = q.Code(pre(o, flip[o] ? -a : a), o);
     return (code - q.beta()) / q.alpha();
@@ -981,7 +1366,7 @@ void Importer::CloseLayer(const onnx::NodeProto& n, Dyn& d, const Quantizer& q, 
       }
       c.steps.push_back({b, v});
       // distance of the pre-quantizer value from the rounding boundary, in units of the quantizer step
-      const double x0 = pre(o, flip[o] ? -(b - 1) : b - 1) / q.s(o) + q.z(o), x1 = pre(o, flip[o] ? -b : b) / q.s(o) + q.z(o);
+      const double x0 = q.Grid(pre(o, flip[o] ? -(b - 1) : b - 1), o), x1 = q.Grid(pre(o, flip[o] ? -b : b), o);
       const double boundary = q.bipolar ? 0.0 : std::floor(std::max(x0, x1)) + (q.rounding == "FLOOR" ? 0.0 : 0.5) * (q.rounding != "CEIL");
       min_margin = std::min({min_margin, std::abs(x0 - boundary), std::abs(x1 - boundary)});
     }
@@ -1133,12 +1518,48 @@ void Importer::LogicalOutput(Dyn& d, bool argmax) {
   nlohmann::json oj;
   if (d.kind == Dyn::Kind::kInput) throw Error(Location{file_, "", "graph"}, "the graph output does not depend on a quantizer and a MatMul/Gemm; nothing to import");
   if (d.kind == Dyn::Kind::kCodes) {
-    if (d.producer < 0) throw Error(Location{file_, "", "graph"}, "the graph has no MatMul/Gemm layer");
+    if (d.producer < 0) {
+      // No MatMul: the graph only (de)quantizes its input. A hardwire model has at least one layer, so an identity
+      // layer (W = I: wires, no adders) passes the codes through.
+      const int len = model_.input_length;
+      if (len > 4096) throw Error(Location{file_, "", "graph"}, fmt::format("the graph has no MatMul/Gemm layer and {} elements (an identity layer is made up to 4096)", len));
+      model::Layer layer;
+      layer.name = "fc0";
+      model::DenseLayer dl;
+      dl.in = dl.out = len;
+      dl.weight.rows = dl.weight.cols = len;
+      dl.weight.w.assign(static_cast<size_t>(len) * len, 0);
+      for (int i = 0; i < len; ++i) dl.weight.at(i, i) = 1;
+      SetEncoding(dl, onnx::NodeProto(), file_);
+      dl.bias.assign(len, 0), dl.multiplier.assign(len, 1), dl.shift.assign(len, 0);
+      dl.output = model_.input;
+      dl.clamp_lo = d.q.ylo() + d.offset, dl.clamp_hi = d.q.yhi() + d.offset;
+      dl.weight_tensor = "fc0.weight", dl.bias_tensor = "fc0.bias", dl.multiplier_tensor = "fc0.multiplier", dl.shift_tensor = "fc0.shift";
+      layers_.push_back({{"name", "fc0"}, {"onnx_nodes", nlohmann::json::array()}, {"weight_quantizer", "identity"},
+                         {"weight", {{"encoding", model::ToString(dl.encoding)}, {"bits", dl.weight_bits}, {"shape", {len, len}}}},
+                         {"note", "the graph has no MatMul/Gemm: an identity layer (no adders) carries the input codes to the output"},
+                         {"exactness", "exact: value = input value"}});
+      layer.op = std::move(dl);
+      model_.layers.push_back(std::move(layer));
+    }
+    // real = scale * (alpha * (value - offset) + beta - zero_point); integer codes (raw) are their own real value
+    model_.output_scale.present = true;
+    model_.output_scale.layer = model_.layers.back().name;
+    const int channels = std::max<int>({1, static_cast<int>(d.q.scale.size()), static_cast<int>(d.q.zp.size())});
+    for (int o = 0; o < channels; ++o) {
+      const double sc = d.raw ? 1.0 : d.q.s(o), z = d.raw ? 0.0 : d.q.z(o);
+      model_.output_scale.scale.push_back(sc * d.q.alpha());
+      model_.output_scale.offset.push_back(sc * (static_cast<double>(d.q.beta()) - z - static_cast<double>(d.q.alpha() * d.offset)));
+    }
     bool uniform = true;
     for (double x : d.q.scale) uniform = uniform && x == d.q.scale[0];
     for (double x : d.q.zp) uniform = uniform && x == d.q.zp[0];
-    oj = {{"kind", "quantized"}, {"real", fmt::format("real = scale * ({} * (value - {}) {:+d} - zero_point)", d.q.alpha(), d.offset, d.q.beta())},
-          {"scale", d.q.scale}, {"zero_point", d.q.zp}};
+    if (d.raw)
+      oj = {{"kind", "codes"}, {"real", fmt::format("the graph outputs integer codes: code = value - {}", d.offset)}};
+    else
+      oj = {{"kind", "quantized"}, {"real", fmt::format("real = scale * ({} * (value - {}) {:+d} - zero_point)", d.q.alpha(), d.offset, d.q.beta())},
+            {"scale", d.q.scale}, {"zero_point", d.q.zp}};
+    oj["manifest_output"] = {{"scale", model_.output_scale.scale}, {"offset", model_.output_scale.offset}};
     if (argmax && !uniform)
       approximations_.push_back("the final Softmax reads per-channel scales: argmax of the integer codes may differ from the float argmax");
   } else {
@@ -1218,6 +1639,14 @@ void Importer::LogicalOutput(Dyn& d, bool argmax) {
     for (int o = 0; o < outn; ++o) per.push_back({{"scale", K[o] / mult}, {"offset", C[o] - K[o] / mult * static_cast<double>(b[o])}});
     oj = {{"kind", "logits"}, {"tensor", logits_tensor_}, {"exact_affine", exact}, {"real", "real = scale * value + offset"}, {"scale", scale},
           {"offset", offset}, {"weight_multiplier", mult}, {"per_channel", per}};
+    model_.output_scale.present = true;
+    model_.output_scale.layer = layer.name;
+    bool same = true;
+    for (const auto& e : per) same = same && e["scale"] == per[0]["scale"] && e["offset"] == per[0]["offset"];
+    for (const auto& e : per) {
+      if (same && !model_.output_scale.scale.empty()) break;
+      model_.output_scale.scale.push_back(e["scale"].get<double>()), model_.output_scale.offset.push_back(e["offset"].get<double>());
+    }
     std::vector<std::string> nodes = P.nodes;
     for (const ChainOp& c : d.chain) nodes.push_back(c.node);
     layers_.push_back({{"name", layer.name},
@@ -1261,8 +1690,22 @@ ImportResult Importer::Run(const onnx::ModelProto& mp) {
     if (d.shape.size() > 16) throw Error(Location{file_, "", "graph.input '" + in.name() + "'"}, "rank above 16");
     if (d.shape.empty()) throw Error(Location{file_, "", "graph.input '" + in.name() + "'"}, "input has no shape");
     if (Numel(d.shape) > 65536) throw Error(Location{file_, "", "graph.input '" + in.name() + "'"}, "input has more than 65536 elements");
-    dyns_[in.name()] = d;
     report_["input"]["onnx_input"] = {{"name", in.name()}, {"shape", d.shape}};
+    const int et = tt.elem_type();
+    if (et != onnx::TensorProto::FLOAT && et != onnx::TensorProto::DOUBLE && et != onnx::TensorProto::UNDEFINED) {
+      // An integer input is already quantized: its values are the codes (scale 1, zero point 0).
+      Quantizer q;
+      q.node = in.name(), q.op = "integer graph input";
+      q.scale = {1.0}, q.zp = {0.0};
+      if (!IntRange(et, &q.qmin, &q.qmax, &q.bits, &q.is_signed))
+        throw Error(Location{file_, "", "graph.input '" + in.name() + "'"},
+                    fmt::format("element type {} is not supported (float, double, uint8, int8, uint16, int16)", DtypeName(et)));
+      d.kind = Dyn::Kind::kCodes;
+      d.raw = true;
+      d.q = q;
+      SetInput(nullptr, d, q);
+    }
+    dyns_[in.name()] = d;
   }
   if (input_name.empty()) throw Error(Location{file_, "", "graph.input"}, "the graph has no input");
   if (g.output_size() != 1) throw Error(Location{file_, "", "graph.output"}, fmt::format("the graph has {} outputs, expected 1", g.output_size()));
@@ -1296,7 +1739,7 @@ ImportResult Importer::Run(const onnx::ModelProto& mp) {
   }
   const std::string& out = g.output(0).name();
   if (!IsDyn(out)) throw Error(Location{file_, "", "graph.output"}, fmt::format("the output '{}' does not depend on the graph input", out));
-  if (!have_input_) throw Error(Location{file_, "", "graph"}, "no quantizer (Quant / BipolarQuant) on the graph input");
+  if (!have_input_) throw Error(Location{file_, "", "graph"}, "no quantizer (Quant / BipolarQuant / QuantizeLinear) on the graph input");
   if (logits_tensor_.empty()) logits_tensor_ = out;
   LogicalOutput(dyns_.at(out), finished_);
   if (model_.layers.empty()) throw Error(Location{file_, "", "graph"}, "no layers");

@@ -12,7 +12,7 @@ PACKAGES=(
   dataset-fashion-mnist python3 python3-numpy
   fortunes python3-torch libopenblas0-pthread
   clang-14 libclang-rt-14-dev
-  libonnx-dev libprotobuf-dev python3-venv
+  libonnx-dev libprotobuf-dev python3-venv libonnx-testdata
 )
 
 if [ -z "${HW_SKIP_APT:-}" ]; then

@@ -19,7 +19,7 @@ namespace hw::cli {
 void AddRef(CLI::App& app, Registry& r) {
   struct Flags {
     std::string model, inputs, float_inputs;
-    bool real = false;
+    bool real = false, quantized_inputs = false;
     long random = 0;
     uint64_t seed = 1;
     int layer = -1;
@@ -35,6 +35,7 @@ void AddRef(CLI::App& app, Registry& r) {
                                "real-valued input vectors, quantized by the model's input quantizer (imported models)")->excludes(in);
   sub->add_option("--random", f->random, "number of random vectors")->excludes(in)->excludes(fin);
   sub->add_flag("--real", f->real, "print the output layer's values in real units (the manifest's output scale)");
+  sub->add_flag("--quantized-inputs", f->quantized_inputs, "print the integer input vectors (e.g. of --float-inputs) instead of running the model");
   auto* seed = sub->add_option("--seed", f->seed, "seed for --random; for a language model, sample with this seed (default 1)")->default_val(1);
   sub->add_option("--layer", f->layer, "print this layer's output instead of the model output");
   sub->add_option("--prompt", f->prompts, "language model: a prompt (repeat for several streams)")->excludes(in);
@@ -73,6 +74,15 @@ void AddRef(CLI::App& app, Registry& r) {
                                             : !f->float_inputs.empty() ? reference::ReadFloatInputs(m, f->float_inputs)
                                                                        : cosim::RandomInputs(m, f->random, f->seed);
                  reference::CheckInputs(m, x, !f->inputs.empty() ? f->inputs : !f->float_inputs.empty() ? f->float_inputs : "random inputs");
+                 if (f->quantized_inputs) {
+                   std::string out;
+                   for (Eigen::Index row = 0; row < x.rows(); ++row) {
+                     for (Eigen::Index c = 0; c < x.cols(); ++c) out += (c ? " " : "") + std::to_string(x(row, c));
+                     out += '\n';
+                   }
+                   std::cout << out;
+                   return 0;
+                 }
                  const reference::Trace t = reference::Run(m, x);
                  if (f->layer >= static_cast<int>(t.layers.size()))
                    throw Error(Location{f->model, "", "--layer"}, fmt::format("model has {} layers", t.layers.size()));

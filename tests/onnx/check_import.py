@@ -23,6 +23,14 @@ import tempfile
 import numpy as np
 
 
+def q_is_bipolar(q):
+    return q["op"] == "BipolarQuant" or q.get("hardwire_value", "").startswith("y = (code + 1)")
+
+
+def op_known(pre):
+    return all(step.get("op") in ("add", "sub", "sub_from", "mul", "div") for step in pre)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hardwire", required=True)
@@ -79,6 +87,18 @@ def main():
                 continue
             a1, a2 = np.sort(rng.uniform(lo, hi, 2))
             x[i] = rng.uniform(a1, a2, shape[1:])
+    # Exact ties of the input quantizer (x / scale + zero point = k + 1/2, mapped back through the preprocessing)
+    # in the last vectors: round half to even must pick the same code as the graph's quantizer.
+    if not q_is_bipolar(qin) and n >= 8:
+        s, z = float(np.max(qin["scale"])), float(np.max(qin["zero_point"]))
+        ties = (np.arange(qin["code_min"], qin["code_max"]) + 0.5 - z) * s
+        for step in reversed(rep["input"]["preprocessing"]):
+            c = float(np.asarray(step["const"]).ravel()[0])
+            op = step.get("op", "")
+            ties = {"add": ties - c, "sub": ties + c, "sub_from": c - ties, "mul": ties / c, "div": ties * c}.get(op, ties)
+        if op_known(rep["input"]["preprocessing"]):
+            for k in range(4):
+                x[n - 1 - k] = np.resize(np.roll(ties, k), shape[1:]).astype(np.float32)
     ctx = execute_onnx(model, {inp: x}, return_full_exec_context=True)
 
     def codes_of(tensor, q):
@@ -104,6 +124,19 @@ def main():
     manifest = os.path.join(a.imported, "model.json")
     ok = np.ones(n, dtype=bool)
     checked = []
+    # Real-unit inputs: hardwire's own input quantizer (manifest input.quantizer) on the same float vectors must
+    # give the codes the graph's quantizer gave.
+    fd, fpath = tempfile.mkstemp(suffix=".txt")
+    with os.fdopen(fd, "w") as f:
+        for row in x.reshape(n, -1):
+            f.write(" ".join(repr(float(v)) for v in row) + "\n")
+    out = subprocess.run([a.hardwire, "ref", manifest, "--float-inputs", fpath, "--quantized-inputs"], check=True,
+                         capture_output=True, text=True).stdout
+    os.unlink(fpath)
+    yq = np.array([[int(v) for v in line.split()] for line in out.splitlines()], dtype=np.int64)
+    bad = np.any(yq != xin, axis=1)
+    checked.append(f"--float-inputs: {xin.size} input elements quantized by hardwire vs {rep['input']['tensor']}, {int(bad.sum())} vectors differ")
+    ok &= ~bad
     for li, layer in enumerate(rep["layers"]):
         out = subprocess.run([a.hardwire, "ref", manifest, "--inputs", path, "--layer", str(li)], check=True,
                              capture_output=True, text=True).stdout

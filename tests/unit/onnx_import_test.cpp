@@ -11,6 +11,7 @@
 #include "common/diag.h"
 #include "common/file_util.h"
 #include "model/model_io.h"
+#include "reference/input_quant.h"
 #include "reference/reference.h"
 
 namespace hw::onnx_import {
@@ -68,6 +69,18 @@ struct Graph {
     Attr(n, "signed", is_signed);
     Attr(n, "narrow", narrow);
     return n;
+  }
+  // An integer initializer (int8, uint8, int32, ...).
+  void InitInt(const std::string& name, std::vector<int64_t> dims, int dtype, std::vector<int32_t> v) {
+    auto* t = g->add_initializer();
+    t->set_name(name);
+    t->set_data_type(dtype);
+    for (int64_t d : dims) t->add_dims(d);
+    for (int32_t x : v) t->add_int32_data(x);
+  }
+  void InputOfType(const std::string& name, std::vector<int64_t> dims, int dtype) {
+    Input(name, dims);
+    g->mutable_input(g->input_size() - 1)->mutable_type()->mutable_tensor_type()->set_elem_type(dtype);
   }
   std::string Bytes() const { return m.SerializeAsString(); }
 };
@@ -253,6 +266,184 @@ TEST(OnnxImport, UnsupportedGraphsNameTheNodeAndWhatIsSupported) {
     g.Output("y");
     const std::string e = ErrorOf(g.Bytes());
     EXPECT_NE(e.find("MatMul/Gemm input must be quantized"), std::string::npos) << e;
+  }
+}
+
+// ---- standard quantized ONNX ops (QDQ form, QLinearMatMul, MatMulInteger), Trunc, real-unit inputs ----------
+
+// x[1,3] -> QuantizeLinear(0.5, int8 zp 3) -> DequantizeLinear -> MatMul(DequantizeLinear(int8 W [3,2], per-column
+// scales 0.25 / 0.125, weight zero point 1)) -> Add(bias) -> Relu -> QuantizeLinear(0.75, uint8 zp 2) -> y codes
+TEST(OnnxImport, QdqMlpMatchesTheOnnxDefinitionsOnEveryInputCode) {
+  Graph g;
+  g.Input("x", {1, 3});
+  g.Init("xs", {}, {0.5f});
+  g.InitInt("xz", {}, onnx::TensorProto::INT8, {3});
+  g.Node("QuantizeLinear", {"x", "xs", "xz"}, {"xq"});
+  g.Node("DequantizeLinear", {"xq", "xs", "xz"}, {"xd"});
+  const std::vector<int32_t> wc = {5, -3, 2, 7, -8, 1};  // [3, 2] int8 codes
+  g.InitInt("Wc", {3, 2}, onnx::TensorProto::INT8, wc);
+  g.Init("ws", {2}, {0.25f, 0.125f});
+  g.InitInt("wz", {2}, onnx::TensorProto::INT8, {1, 1});
+  g.Node("DequantizeLinear", {"Wc", "ws", "wz"}, {"W"});  // axis 1 (default): per column
+  g.Node("MatMul", {"xd", "W"}, {"acc"});
+  g.Init("bias", {2}, {0.3f, -0.6f});
+  g.Node("Add", {"acc", "bias"}, {"accb"});
+  g.Node("Relu", {"accb"}, {"r"});
+  g.Init("ys", {}, {0.75f});
+  g.InitInt("yz", {}, onnx::TensorProto::UINT8, {2});
+  g.Node("QuantizeLinear", {"r", "ys", "yz"}, {"y"});
+  g.Output("y");
+  const ImportResult r = ImportOnnxBytes(g.Bytes(), "qdq.onnx");
+  EXPECT_EQ(r.model.input, (model::IntType{true, 8}));
+  ASSERT_TRUE(r.model.input_quantizer.present);
+  EXPECT_EQ(r.model.input_quantizer.order, model::InputQuantizer::Order::kRoundThenAddZero);
+  ASSERT_TRUE(r.model.output_scale.present);
+  // Every input code triple (codes -128..127 step 5, and the ends), against the ONNX definitions in float32.
+  std::vector<int64_t> codes;
+  for (int c = -128; c < 128; c += 5) codes.push_back(c);
+  codes.push_back(127);
+  reference::Batch x(static_cast<Eigen::Index>(codes.size() * codes.size() * codes.size()), 3);
+  Eigen::Index k = 0;
+  for (int64_t a : codes)
+    for (int64_t b : codes)
+      for (int64_t c : codes) x(k, 0) = a, x(k, 1) = b, x(k, 2) = c, ++k;
+  const reference::Batch y = reference::Run(r.model, x).output();
+  const auto& os = r.model.output_scale;
+  for (Eigen::Index row = 0; row < x.rows(); ++row)
+    for (int o = 0; o < 2; ++o) {
+      float acc = 0.0f;
+      for (int i = 0; i < 3; ++i)
+        acc += static_cast<float>((x(row, i) - 3) * 0.5) * (static_cast<float>(wc[i * 2 + o] - 1) * (o ? 0.125f : 0.25f));
+      const float v = std::max(acc + (o ? -0.6f : 0.3f), 0.0f);
+      const double want = std::clamp(std::nearbyint(static_cast<double>(v / 0.75f)) + 2.0, 0.0, 255.0);
+      const double got = os.scale[os.scale.size() == 1 ? 0 : o] * static_cast<double>(y(row, o)) + os.offset[os.offset.size() == 1 ? 0 : o];
+      ASSERT_EQ(got, want) << "codes " << x(row, 0) << " " << x(row, 1) << " " << x(row, 2) << " channel " << o;
+    }
+}
+
+TEST(OnnxImport, QLinearMatMulAndMatMulIntegerOnIntegerInputs) {
+  const std::vector<int32_t> b = {152, 51, 244, 60, 26, 255, 0, 127, 246, 127, 254, 247};  // uint8 [4, 3]
+  for (bool qlinear : {true, false}) {
+    Graph g;
+    g.InputOfType("a", {1, 4}, onnx::TensorProto::UINT8);
+    g.InitInt("b", {4, 3}, onnx::TensorProto::UINT8, b);
+    g.InitInt("az", {}, onnx::TensorProto::UINT8, {113});
+    g.InitInt("bz", {}, onnx::TensorProto::UINT8, {114});
+    if (qlinear) {
+      g.Init("as", {}, {0.0066f});
+      g.Init("bs", {}, {0.00705f});
+      g.Init("ys", {}, {0.0107f});
+      g.InitInt("yz", {}, onnx::TensorProto::UINT8, {118});
+      g.Node("QLinearMatMul", {"a", "as", "az", "b", "bs", "bz", "ys", "yz"}, {"y"});
+    } else {
+      g.Node("MatMulInteger", {"a", "b", "az", "bz"}, {"y"});
+    }
+    g.Output("y");
+    const ImportResult r = ImportOnnxBytes(g.Bytes(), "q.onnx");
+    EXPECT_EQ(r.model.input, (model::IntType{false, 8}));
+    reference::Batch x(4096, 4);
+    uint64_t st = 12345;
+    for (Eigen::Index row = 0; row < x.rows(); ++row)
+      for (int i = 0; i < 4; ++i) st = st * 6364136223846793005ull + 1442695040888963407ull, x(row, i) = row < 2 ? row * 255 : (st >> 33) & 255;
+    const reference::Batch y = reference::Run(r.model, x).output();
+    const auto& os = r.model.output_scale;
+    const double mult = static_cast<float>(static_cast<float>(0.0066f * 0.00705f) / 0.0107f);
+    int saturated = 0;
+    for (Eigen::Index row = 0; row < x.rows(); ++row)
+      for (int o = 0; o < 3; ++o) {
+        int64_t acc = 0;
+        for (int i = 0; i < 4; ++i) acc += (x(row, i) - 113) * (b[i * 3 + o] - 114);
+        const double want = qlinear ? std::clamp(std::nearbyint(static_cast<double>(acc) * mult + 118.0), 0.0, 255.0) : static_cast<double>(acc);
+        saturated += want == 0.0 || want == 255.0;
+        ASSERT_EQ(os.scale[0] * static_cast<double>(y(row, o)) + os.offset[os.offset.size() == 1 ? 0 : o], want)
+            << (qlinear ? "QLinearMatMul" : "MatMulInteger") << " row " << row << " channel " << o;
+      }
+    if (qlinear) EXPECT_GT(saturated, 0);  // the clamp is exercised
+  }
+}
+
+TEST(OnnxImport, TruncAfterQuantUsesAnIdentityLayer) {
+  // Quant(s 1, 8-bit signed) -> Trunc v2 (output scale 4: two bits dropped, 6-bit signed, FLOOR): floor(code / 4).
+  Graph g;
+  g.Input("x", {1, 2});
+  g.Quant("x", "xq", 1.0f, 8, true);
+  for (auto [name, v] : std::vector<std::pair<std::string, float>>{{"ts", 1.0f}, {"tz", 0.0f}, {"tib", 8.0f}, {"tos", 4.0f}, {"tob", 6.0f}})
+    g.Init(name, {}, {v});
+  g.Node("Trunc", {"xq", "ts", "tz", "tib", "tos", "tob"}, {"y"}, "qonnx.custom_op.general");
+  g.Output("y");
+  const ImportResult r = ImportOnnxBytes(g.Bytes(), "trunc.onnx");
+  ASSERT_EQ(r.model.layers.size(), 1u);
+  reference::Batch x(256, 2);
+  for (int c = -128; c < 128; ++c) x(c + 128, 0) = c, x(c + 128, 1) = -1 - c;
+  const reference::Batch y = reference::Run(r.model, x).output();
+  const auto& os = r.model.output_scale;
+  for (int k = 0; k < 256; ++k)
+    for (int o = 0; o < 2; ++o)
+      ASSERT_EQ(os.scale[0] * static_cast<double>(y(k, o)) + os.offset[0], 4.0 * std::floor(static_cast<double>(x(k, o)) / 4.0)) << x(k, o);
+  // Trunc v1 (5 inputs, no clamp) is refused by name.
+  g.g->mutable_node(1)->mutable_input()->RemoveLast();
+  EXPECT_NE(ErrorOf(g.Bytes()).find("only qonnx Trunc v2 (6 inputs"), std::string::npos) << ErrorOf(g.Bytes());
+}
+
+TEST(OnnxImport, InputQuantizationRoundsHalfToEvenInTheGraphsOrder) {
+  model::InputQuantizer q;
+  q.present = true;
+  q.scale = 0.5, q.zero_point = 1, q.code_min = -8, q.code_max = 7, q.rounding = "ROUND";
+  // QONNX Quant: round(x / s + z): 0.25 / 0.5 + 1 = 1.5 -> 2; ONNX QuantizeLinear: rint(0.5) + 1 = 1.
+  q.order = model::InputQuantizer::Order::kAddZeroThenRound;
+  EXPECT_EQ(reference::QuantizeInput(q, 0.25), 2);
+  EXPECT_EQ(reference::QuantizeInput(q, 0.75), 2);   // 2.5 -> 2
+  EXPECT_EQ(reference::QuantizeInput(q, 100.0), 7);  // clamped
+  q.order = model::InputQuantizer::Order::kRoundThenAddZero;
+  EXPECT_EQ(reference::QuantizeInput(q, 0.25), 1);
+  EXPECT_EQ(reference::QuantizeInput(q, 0.75), 3);   // rint(1.5) = 2, + 1
+  EXPECT_EQ(reference::QuantizeInput(q, -100.0), -8);
+  q.order = model::InputQuantizer::Order::kAddZeroThenRound;
+  q.rounding = "HALF_UP";
+  EXPECT_EQ(reference::QuantizeInput(q, 0.75), 3);
+  q.pre = {{"mul", 2.0}, {"sub", 1.0}};  // TFC: 2x - 1 first
+  EXPECT_EQ(reference::QuantizeInput(q, 0.5), 1);   // 0 / 0.5 + 1
+  q.rounding = "SIGN";
+  EXPECT_EQ(reference::QuantizeInput(q, 0.5), 1);   // bipolar: 2x - 1 = 0 >= 0
+  EXPECT_EQ(reference::QuantizeInput(q, 0.4), 0);
+}
+
+TEST(OnnxImport, StandardOpErrorsNameNodeAndField) {
+  {  // per-axis along a non-last axis
+    Graph g;
+    g.Input("x", {1, 3, 2});
+    g.Init("s", {3}, {1.0f, 2.0f, 4.0f});
+    g.InitInt("z", {3}, onnx::TensorProto::UINT8, {0, 0, 0});
+    g.Node("QuantizeLinear", {"x", "s", "z"}, {"y"});
+    g.Output("y");
+    const std::string e = ErrorOf(g.Bytes());
+    EXPECT_NE(e.find("node 'QuantizeLinear_1' (QuantizeLinear): field 'attribute axis': per-axis scale along axis 1 of a rank-3 activation"),
+              std::string::npos) << e;
+  }
+  {  // MatMul straight on integer codes
+    Graph g;
+    g.InputOfType("a", {1, 2}, onnx::TensorProto::INT8);
+    g.Init("W", {2, 2}, {1, 0, 0, 1});
+    g.Node("MatMul", {"a", "W"}, {"y"});
+    g.Output("y");
+    const std::string e = ErrorOf(g.Bytes());
+    EXPECT_NE(e.find("(MatMul): field 'input 0': MatMul/Gemm of integer codes: dequantize them first"), std::string::npos) << e;
+  }
+  {  // an int32 graph input
+    Graph g;
+    g.InputOfType("a", {1, 2}, onnx::TensorProto::INT32);
+    g.Node("Identity", {"a"}, {"y"});
+    g.Output("y");
+    const std::string e = ErrorOf(g.Bytes());
+    EXPECT_NE(e.find("graph.input 'a'': element type INT32 is not supported"), std::string::npos) << e;
+  }
+  {  // zero scale, zero point outside its type
+    Graph g;
+    g.Input("x", {1, 2});
+    g.Init("s", {}, {0.0f});
+    g.Node("QuantizeLinear", {"x", "s"}, {"y"});
+    g.Output("y");
+    EXPECT_NE(ErrorOf(g.Bytes()).find("field 'input 1 (scale)': scale 0 is not positive"), std::string::npos) << ErrorOf(g.Bytes());
   }
 }
 

@@ -53,7 +53,6 @@ NeuronExplanation ExplainNeuron(const model::Model& model, const ir::Module& m, 
   const auto* d = std::get_if<model::DenseLayer>(&L.op);
   const Location loc{model.manifest_path, fmt::format("layer '{}' (layers[{}])", L.name, layer), "--neuron"};
   if (!d) throw Error(loc, fmt::format("explain needs a dense layer; this one is {}", L.kind()));
-  if (d->has_threshold) throw Error(loc, "explain does not show threshold layers yet");
   if (neuron < 0 || neuron >= d->out) throw Error(loc, fmt::format("neuron {} out of range 0..{}", neuron, d->out - 1));
   HW_CHECK(static_cast<int>(m.outputs.size()) == d->out, "module/layer output count mismatch");
 
@@ -85,9 +84,25 @@ NeuronExplanation ExplainNeuron(const model::Model& model, const ir::Module& m, 
   e.stages = out.stage;
   std::string& t = e.text;
   t += fmt::format("layer '{}' (dense {} -> {}), neuron {} of module {}\n", L.name, d->in, d->out, neuron, m.name);
-  t += fmt::format("y[{}] = clamp((({} + sum_i W[{}][i] * x[i]) * {} + {}) >> {}, {}, {})\n\n", neuron, d->bias[neuron],
-                   neuron, d->multiplier[neuron], d->shift[neuron] > 0 ? (int64_t{1} << (d->shift[neuron] - 1)) : 0,
-                   d->shift[neuron], d->clamp_lo, d->clamp_hi);
+  std::string thresholds;
+  if (d->has_threshold) {
+    const int L = d->thresholds_per_channel();
+    for (int k = 0; k < L; ++k) {
+      if (k == 24 && L > 32) {
+        thresholds += fmt::format(", ... ({} more)", L - 25);
+        k = L - 2;
+        continue;
+      }
+      thresholds += fmt::format("{}{}", k ? ", " : "", d->threshold[static_cast<size_t>(neuron) * L + k]);
+    }
+    t += fmt::format("y[{}] = {} + #{{k : acc >= T[{}][k]}},  acc = {} + sum_i W[{}][i] * x[i]   (threshold activation)\n", neuron,
+                     d->clamp_lo, neuron, d->bias[neuron], neuron);
+    t += fmt::format("T[{}] = [{}]\n\n", neuron, thresholds);
+  } else {
+    t += fmt::format("y[{}] = clamp((({} + sum_i W[{}][i] * x[i]) * {} + {}) >> {}, {}, {})\n\n", neuron, d->bias[neuron],
+                     neuron, d->multiplier[neuron], d->shift[neuron] > 0 ? (int64_t{1} << (d->shift[neuron] - 1)) : 0,
+                     d->shift[neuron], d->clamp_lo, d->clamp_hi);
+  }
   long nonzero = 0, digits = 0;
   std::string wl;
   for (int i = 0; i < d->in; ++i) {
@@ -101,8 +116,12 @@ NeuronExplanation ExplainNeuron(const model::Model& model, const ir::Module& m, 
   t += fmt::format("weights: {} nonzero of {}, {} signed digits (CSD) -> at most {} adders before sharing\n", nonzero, d->in,
                    digits, std::max(0L, digits - 1));
   t += "  input   weight   signed digits\n" + wl;
-  t += fmt::format("multiplier M = {} = {}, shift S = {}, bias {}\n\n", d->multiplier[neuron], arith::CsdToString(mdg),
-                   d->shift[neuron], d->bias[neuron]);
+  if (d->has_threshold)
+    t += fmt::format("{} thresholds: each one comparison (a shift-0 hw_requant node clamp(acc + 1 - T, 0, 1)), summed by an adder tree; bias {}\n\n",
+                     d->thresholds_per_channel(), d->bias[neuron]);
+  else
+    t += fmt::format("multiplier M = {} = {}, shift S = {}, bias {}\n\n", d->multiplier[neuron], arith::CsdToString(mdg),
+                     d->shift[neuron], d->bias[neuron]);
 
   // Adder listing in topological (id) order.
   std::string rows;
@@ -136,8 +155,11 @@ NeuronExplanation ExplainNeuron(const model::Model& model, const ir::Module& m, 
   g += "digraph neuron {\n  rankdir=TB;\n  node [fontname=\"Helvetica\", fontsize=10];\n"
        "  edge [fontname=\"Helvetica\", fontsize=9];\n";
   g += fmt::format("  labelloc=t; label=\"{}\";\n",
-                   DotEscape(fmt::format("layer {} neuron {}: {} adders ({} shared), M = {}, S = {}; red edge = subtract",
-                                         L.name, neuron, e.adders, e.shared_adders, d->multiplier[neuron], d->shift[neuron])));
+                   DotEscape(d->has_threshold
+                                 ? fmt::format("layer {} neuron {}: {} adders ({} shared), {} thresholds; red edge = subtract", L.name,
+                                               neuron, e.adders, e.shared_adders, d->thresholds_per_channel())
+                                 : fmt::format("layer {} neuron {}: {} adders ({} shared), M = {}, S = {}; red edge = subtract",
+                                               L.name, neuron, e.adders, e.shared_adders, d->multiplier[neuron], d->shift[neuron])));
   std::map<int, std::vector<int>> by_stage;
   for (int id : cone) {
     const ir::Node& n = m.nodes[id];

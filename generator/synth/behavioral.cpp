@@ -47,7 +47,7 @@ std::string EmitBehavioralDense(const model::DenseLayer& d, const model::IntType
   const int ib = in.bits, ob = d.output.bits;
   const int xw = in.bits + (in.is_signed ? 0 : 1);  // every input as a signed value
   std::string s = "// Behavioral reference written by `hardwire synth`: y = W * x with constant multiplies, then\n"
-                  "// requantization as in docs/semantics.md. Not multiplier-free; for comparison and proofs only.\n";
+                  "// requantization (or thresholds) as in docs/semantics.md. Not multiplier-free; for comparison and proofs only.\n";
   s += fmt::format("module {} (\n    input  wire clk,\n    input  wire ce,\n    input  wire [{}:0] x,\n"
                    "    output wire [{}:0] y\n);\n",
                    name, d.in * ib - 1, d.out * ob - 1);
@@ -74,8 +74,23 @@ std::string EmitBehavioralDense(const model::DenseLayer& d, const model::IntType
     }
     s += fmt::format("\n  // output {}\n", o);
     s += fmt::format("  wire signed [{}:0] acc{} = {}{};\n", aw - 1, o, SLit(aw, d.bias[o]), terms);
-    if (d.has_threshold)
-      throw Error(Location{"", "", ""}, "the behavioral reference design does not cover threshold layers yet (docs/import.md)");
+    if (d.has_threshold) {
+      // y = lo + #{k : acc >= T[o][k]} (docs/semantics.md, "dense with thresholds"): L comparators and a count.
+      const int L = d.thresholds_per_channel();
+      i128 tlo = alo, thi = ahi;
+      for (int k = 0; k < L; ++k) tlo = std::min<i128>(tlo, d.threshold[o * L + k]), thi = std::max<i128>(thi, d.threshold[o * L + k]);
+      const int tw = SignedWidth(tlo, thi);
+      const int cw = SignedWidth(0, L);
+      const int yw = std::max(SignedWidth(d.clamp_lo, d.clamp_hi), cw) + 1;
+      std::string cmp;
+      for (int k = 0; k < L; ++k)
+        cmp += fmt::format("{}{}(acc{} >= {})", k ? " + " : "", k ? "" : fmt::format("{}'sd0 + ", cw), o, SLit(tw, d.threshold[o * L + k]));
+      if (L == 0) cmp = fmt::format("{}'sd0", cw);
+      s += fmt::format("  wire signed [{}:0] n{} = {};\n", cw - 1, o, cmp);
+      s += fmt::format("  wire signed [{}:0] c{} = {} + n{};\n", yw - 1, o, SLit(yw, d.clamp_lo), o);
+      s += fmt::format("  assign y_c[{}:{}] = c{}[{}:0];\n", o * ob + ob - 1, o * ob, o, ob - 1);
+      continue;
+    }
     const i128 m = d.multiplier[o];
     const int sh = static_cast<int>(d.shift[o]);
     const i128 rnd = sh > 0 ? (i128{1} << (sh - 1)) : 0;

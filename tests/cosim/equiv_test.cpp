@@ -100,6 +100,34 @@ TEST(Equiv, GeneratedLayersEqualBehavioral) {
   EXPECT_EQ(proofs, 4);
 }
 
+// Threshold layers (docs/semantics.md, dense with thresholds): the behavioral module counts comparisons; the
+// generated one lowers them to shift-0 requant nodes and an adder tree. Equal and out-of-range thresholds included.
+TEST(Equiv, ThresholdLayerEqualsBehavioral) {
+  const Case cs{31, passes::ArithMode::kCmvm, 1, 4, 4};
+  model::RandomModelSpec spec;
+  spec.min_layers = 1, spec.max_layers = 1;
+  spec.min_width = 2, spec.max_width = 4;
+  spec.min_weight_bits = 2, spec.max_weight_bits = cs.max_weight_bits;
+  spec.max_input_bits = cs.max_input_bits;
+  spec.allow_argmax = false;
+  model::Model m = model::RandomModel(spec, cs.seed);
+  auto& d = std::get<model::DenseLayer>(m.layers[0].op);
+  d.has_threshold = true;
+  d.threshold_tensor = "t";
+  d.clamp_hi = d.clamp_lo + 5;
+  d.output.bits = std::max(d.output.bits, 4);
+  if (d.clamp_hi > d.output.max()) d.clamp_lo = d.output.max() - 5, d.clamp_hi = d.output.max();
+  d.threshold.clear();
+  for (int o = 0; o < d.out; ++o)
+    for (int64_t t : {int64_t{-1000}, int64_t{-3} * o, int64_t{0}, int64_t{0}, int64_t{7} + o}) d.threshold.push_back(t);
+  std::fill(d.multiplier.begin(), d.multiplier.end(), 1), std::fill(d.shift.begin(), d.shift.end(), 0);
+  driver::GenerateOptions o;
+  o.lower.arith.mode = cs.mode;
+  const driver::CompiledDesign c = driver::Compile(m, o);
+  const synth::EquivResult r = Prove(m, c, 0, kWork / "threshold");
+  EXPECT_TRUE(r.proven) << r.message << " (log " << r.log_path << ")";
+}
+
 // Flips the first subtraction/addition found in an adder assignment: `wire [..] n.. = a + b;`.
 std::string FlipFirstAdder(const std::string& text, bool* changed) {
   static const std::regex re(R"((\n  wire \[\d+:0\] \w+ = [^;\n]*?) ([+-]) ([^;\n]*;))");

@@ -53,6 +53,32 @@ TEST(Explain, TinyNeuronTextAndDot) {
   }
 }
 
+TEST(Explain, ThresholdLayerShowsItsThresholdsAndComparisons) {
+  model::Model m = model::LoadModel(std::string(HW_TEST_DATA) + "/tiny/model.json");
+  const int li = explain::FindLayer(m, "fc1");
+  auto& d = std::get<model::DenseLayer>(m.layers[li].op);
+  d.has_threshold = true;
+  d.threshold_tensor = "fc1.t";
+  d.clamp_hi = d.clamp_lo + 3;
+  d.threshold.clear();
+  for (int o = 0; o < d.out; ++o)
+    for (int64_t t : {-5 - o, 2 * o, 40 + o}) d.threshold.push_back(t);
+  std::fill(d.multiplier.begin(), d.multiplier.end(), 1), std::fill(d.shift.begin(), d.shift.end(), 0);
+  const driver::CompiledDesign c = driver::Compile(m, driver::GenerateOptions{});
+  int n = 0;  // a neuron with a nonzero weight row
+  while (n < d.out && std::all_of(d.weight.w.begin() + n * d.in, d.weight.w.begin() + (n + 1) * d.in, [](int64_t w) { return w == 0; })) ++n;
+  ASSERT_LT(n, d.out);
+  const explain::NeuronExplanation e = explain::ExplainNeuron(m, c.design.layers[li], li, n);
+  EXPECT_NE(e.text.find(fmt::format("y[{}] = {} + #{{k : acc >= T[{}][k]}}", n, d.clamp_lo, n)), std::string::npos) << e.text;
+  EXPECT_NE(e.text.find(fmt::format("T[{}] = [{}, {}, {}]", n, -5 - n, 2 * n, 40 + n)), std::string::npos) << e.text;
+  EXPECT_EQ(e.text.find("multiplier M"), std::string::npos) << e.text;
+  // One comparison per threshold (a shift-0 hw_requant node) in the neuron's cone.
+  size_t comparisons = 0;
+  for (size_t p = e.text.find("(hw_requant)"); p != std::string::npos; p = e.text.find("(hw_requant)", p + 1)) ++comparisons;
+  EXPECT_GE(comparisons, 3u) << e.text;
+  EXPECT_NE(e.dot.find("3 thresholds"), std::string::npos);
+}
+
 TEST(Explain, SharedSubexpressionsAreMarked) {
   model::RandomModelSpec spec;
   spec.min_layers = spec.max_layers = 1;

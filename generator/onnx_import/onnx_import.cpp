@@ -623,6 +623,10 @@ void Importer::FoldConstant(const onnx::NodeProto& n) {
   if (op == "QuantizeLinear" || op == "DequantizeLinear") {
     const CTensor& x = Const(n, 0);
     const LinearParams lp = ReadLinear(n, static_cast<int>(x.shape.size()), op == "QuantizeLinear" ? 0 : x.dtype);
+    for (const auto* p : {&lp.scale, &lp.zp})
+      if (p->v.size() > 1 && static_cast<int64_t>(p->v.size()) != x.shape[lp.axis])
+        Fail(&n, p == &lp.scale ? "input 1 (scale)" : "input 2 (zero point)",
+             fmt::format("{} values along axis {} of a tensor of shape {}", p->v.size(), lp.axis, ShapeStr(x.shape)));
     auto at = [&](const CTensor& p, int64_t flat) {
       if (p.v.size() == 1) return p.v[0];
       int64_t stride = 1;

@@ -95,6 +95,55 @@ TEST(ModelIo, ErrorsNameFileLayerAndField) {
   EXPECT_NE(ErrorFor([](std::string& s) { s = "{ not json"; }).find("model.json: malformed JSON"), std::string::npos);
 }
 
+// input.quantizer and output (real units, written by hardwire import): parsed, round-tripped, validated.
+TEST(ModelIo, InputQuantizerAndOutputScale) {
+  const std::string q =
+      "\"bits\": 4,\n    \"quantizer\": {\"preprocess\": [{\"op\": \"mul\", \"value\": 2}], \"scale\": 0.5, \"zero_point\": 1, "
+      "\"clamp\": [0, 15], \"rounding\": \"ROUND\", \"order\": \"round_then_add_zero_point\"}";
+  const std::string out = "\"layers\": [";
+  auto with = [&](const std::string& quant, const std::string& output) {
+    return [=](std::string& s) {
+      Replace(s, "\"bits\": 4\n  },", quant + "\n  },\n  \"output\": " + output + ",");
+    };
+  };
+  const std::string good_out = "{\"layer\": \"fc2\", \"scale\": [0.25], \"offset\": [1, 2]}";
+  EXPECT_EQ(ErrorFor(with(q, good_out)), "");
+  {
+    std::string manifest = ReadFileOrThrow(kTiny, "");
+    with(q, good_out)(manifest);
+    const Model m = ParseModel(manifest, "model.json", ReadFileOrThrow(std::string(HW_TEST_DATA) + "/tiny/tiny.safetensors", ""),
+                               "tiny.safetensors");
+    ASSERT_TRUE(m.input_quantizer.present);
+    EXPECT_EQ(m.input_quantizer.scale, 0.5);
+    EXPECT_EQ(m.input_quantizer.zero_point, 1);
+    EXPECT_EQ(m.input_quantizer.order, InputQuantizer::Order::kRoundThenAddZero);
+    ASSERT_EQ(m.input_quantizer.pre.size(), 1u);
+    EXPECT_EQ(m.input_quantizer.pre[0].op, "mul");
+    EXPECT_EQ(m.output_scale.layer, "fc2");
+    EXPECT_EQ(m.output_scale.offset, (std::vector<double>{1, 2}));
+    const auto dir = std::filesystem::path(HW_BINARY_DIR) / "test_out" / "quantizer_roundtrip";
+    WriteModel(m, dir.string());
+    const Model back = LoadModel((dir / "model.json").string());
+    EXPECT_EQ(back.input_quantizer.code_max, 15);
+    EXPECT_EQ(back.input_quantizer.rounding, "ROUND");
+    EXPECT_EQ(back.output_scale.scale, (std::vector<double>{0.25}));
+    std::filesystem::remove_all(dir);
+  }
+  auto bad = [&](const std::string& from, const std::string& to, const std::string& output) {
+    std::string qq = q;
+    Replace(qq, from, to);
+    return ErrorFor(with(qq, output));
+  };
+  EXPECT_EQ(bad("\"scale\": 0.5", "\"scale\": 0", good_out), "model.json: field 'input.quantizer.scale': must be positive");
+  EXPECT_NE(bad("\"ROUND\"", "\"NEAREST\"", good_out).find("field 'input.quantizer.rounding': 'NEAREST' is not one of"), std::string::npos);
+  EXPECT_EQ(bad("[0, 15]", "[0, 16]", good_out), "model.json: field 'input.quantizer.clamp': clamp [0, 16] is outside the input type");
+  EXPECT_NE(bad("\"mul\"", "\"exp\"", good_out).find("field 'input.quantizer.preprocess': each step is"), std::string::npos);
+  EXPECT_EQ(ErrorFor(with(q, "{\"layer\": \"cls\", \"scale\": [1], \"offset\": [0]}")),
+            "model.json: field 'output.layer': 'cls' is not a dense layer of this model");
+  EXPECT_EQ(ErrorFor(with(q, "{\"layer\": \"fc2\", \"scale\": [1, 2, 3], \"offset\": [0]}")),
+            "model.json: field 'output.scale': expected 1 or 2 values (the layer's outputs), got 3");
+}
+
 TEST(Safetensors, RoundTripAndCorruption) {
   TensorMap t;
   t["a"] = Tensor{DType::kI16, {2, 2}, {1, -2, 300, -32768}};

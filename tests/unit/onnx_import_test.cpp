@@ -403,6 +403,18 @@ TEST(OnnxImport, InputQuantizationRoundsHalfToEvenInTheGraphsOrder) {
   EXPECT_EQ(reference::QuantizeInput(q, 0.75), 3);
   q.pre = {{"mul", 2.0}, {"sub", 1.0}};  // TFC: 2x - 1 first
   EXPECT_EQ(reference::QuantizeInput(q, 0.5), 1);   // 0 / 0.5 + 1
+  // docs/semantics.md's worked example (TFC_2W2A's input).
+  model::InputQuantizer tfc;
+  tfc.present = true;
+  tfc.pre = {{"mul", 2.0}, {"sub", 1.0}};
+  tfc.scale = 1, tfc.zero_point = 0, tfc.code_min = -1, tfc.code_max = 1, tfc.rounding = "ROUND";
+  EXPECT_EQ(reference::QuantizeInput(tfc, 0.9), 1);
+  EXPECT_EQ(reference::QuantizeInput(tfc, 0.75), 0);
+  EXPECT_EQ(reference::QuantizeInput(tfc, 0.25), 0);
+  EXPECT_EQ(reference::QuantizeInput(tfc, -3.0), -1);
+  tfc.rounding = "HALF_UP";
+  EXPECT_EQ(reference::QuantizeInput(tfc, 0.75), 1);
+  EXPECT_EQ(reference::QuantizeInput(tfc, 0.25), -1);
   q.rounding = "SIGN";
   EXPECT_EQ(reference::QuantizeInput(q, 0.5), 1);   // bipolar: 2x - 1 = 0 >= 0
   EXPECT_EQ(reference::QuantizeInput(q, 0.4), 0);

@@ -275,7 +275,7 @@ class Importer {
     int bits = 8;
     bool is_signed = false;
   };
-  LinearParams ReadLinear(const onnx::NodeProto& n, int rank, int code_dtype) const;
+  LinearParams ReadLinear(const onnx::NodeProto& n, int rank, int code_dtype, bool constant = false) const;
   // The quantizer of a QuantizeLinear on an activation of `channels` elements (last axis).
   Quantizer LinearQuantizer(const onnx::NodeProto& n, const LinearParams& lp, int channels, int rank) const;
   Quantizer ReadTrunc(const onnx::NodeProto& n) const;
@@ -622,7 +622,7 @@ void Importer::FoldConstant(const onnx::NodeProto& n) {
   }
   if (op == "QuantizeLinear" || op == "DequantizeLinear") {
     const CTensor& x = Const(n, 0);
-    const LinearParams lp = ReadLinear(n, static_cast<int>(x.shape.size()), op == "QuantizeLinear" ? 0 : x.dtype);
+    const LinearParams lp = ReadLinear(n, static_cast<int>(x.shape.size()), op == "QuantizeLinear" ? 0 : x.dtype, true);
     for (const auto* p : {&lp.scale, &lp.zp})
       if (p->v.size() > 1 && static_cast<int64_t>(p->v.size()) != x.shape[lp.axis])
         Fail(&n, p == &lp.scale ? "input 1 (scale)" : "input 2 (zero point)",
@@ -713,7 +713,7 @@ Quantizer Importer::ReadQuantizer(const onnx::NodeProto& n, int channels) const 
 
 // `rank`: the rank of the quantized tensor (for `axis`); `code_dtype`: the element type of the codes for
 // DequantizeLinear (0 for QuantizeLinear: the zero point's type, else `output_dtype`, else uint8).
-Importer::LinearParams Importer::ReadLinear(const onnx::NodeProto& n, int rank, int code_dtype) const {
+Importer::LinearParams Importer::ReadLinear(const onnx::NodeProto& n, int rank, int code_dtype, bool constant) const {
   LinearParams lp;
   if (n.input_size() < 2 || n.input_size() > 3) Fail(&n, "inputs", fmt::format("{} takes 2 or 3 inputs, found {}", n.op_type(), n.input_size()));
   lp.scale = Const(n, 1);
@@ -739,9 +739,12 @@ Importer::LinearParams Importer::ReadLinear(const onnx::NodeProto& n, int rank, 
     lp.zp.dtype = onnx::TensorProto::UINT8;
   }
   if (dtype == 0) dtype = static_cast<int>(AttrInt(n, "output_dtype", onnx::TensorProto::UINT8));
-  if (!IntRange(dtype, &lp.lo, &lp.hi, &lp.bits, &lp.is_signed))
+  if (constant && dtype == onnx::TensorProto::INT32) {  // int32 codes of a constant (a bias quantized as ORT does)
+    lp.lo = INT32_MIN, lp.hi = INT32_MAX, lp.bits = 32, lp.is_signed = true;
+  } else if (!IntRange(dtype, &lp.lo, &lp.hi, &lp.bits, &lp.is_signed)) {
     Fail(&n, n.input_size() == 3 ? "input 2 (zero point)" : "input 0",
-         fmt::format("code type {} is not supported (uint8, int8, uint16, int16)", DtypeName(dtype)));
+         fmt::format("code type {} is not supported ({})", DtypeName(dtype), constant ? "uint8, int8, uint16, int16, int32" : "uint8, int8, uint16, int16"));
+  }
   lp.dtype = dtype;
   for (double z : lp.zp.v)
     if (z < static_cast<double>(lp.lo) || z > static_cast<double>(lp.hi)) Fail(&n, "input 2 (zero point)", fmt::format("zero point {} outside the {} range", z, DtypeName(dtype)));

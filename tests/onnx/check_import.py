@@ -39,6 +39,7 @@ def main():
     ap.add_argument("--vectors", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--save-inputs", help="also write the hardwire input vectors here (for hardwire sim --inputs)")
+    ap.add_argument("--save-float-inputs", help="also write the real-valued input vectors here (for hardwire sim --float-inputs)")
     a = ap.parse_args()
 
     import warnings
@@ -102,6 +103,8 @@ def main():
     ctx = execute_onnx(model, {inp: x}, return_full_exec_context=True)
 
     def codes_of(tensor, q):
+        if q["op"] in ("QuantizeLinear", "QLinearMatMul"):  # the tensor holds the integer codes themselves
+            return ctx[tensor].reshape(n, -1).astype(np.int64)
         s = np.asarray(q["scale"], dtype=np.float64)
         z = np.asarray(q["zero_point"], dtype=np.float64)
         c = ctx[tensor].reshape(n, -1).astype(np.float64) / s + z
@@ -132,7 +135,10 @@ def main():
             f.write(" ".join(repr(float(v)) for v in row) + "\n")
     out = subprocess.run([a.hardwire, "ref", manifest, "--float-inputs", fpath, "--quantized-inputs"], check=True,
                          capture_output=True, text=True).stdout
-    os.unlink(fpath)
+    if a.save_float_inputs:
+        os.replace(fpath, a.save_float_inputs)
+    else:
+        os.unlink(fpath)
     yq = np.array([[int(v) for v in line.split()] for line in out.splitlines()], dtype=np.int64)
     bad = np.any(yq != xin, axis=1)
     checked.append(f"--float-inputs: {xin.size} input elements quantized by hardwire vs {rep['input']['tensor']}, {int(bad.sum())} vectors differ")

@@ -22,7 +22,11 @@ for m in TFC_2W2A TFC_1W1A jet_round; do
   echo "== $m"
   "$hw" import "$f" -o "$out/$m"
   "$py" "$src/tests/onnx/check_import.py" --hardwire "$hw" --onnx "$f" --imported "$out/$m" --vectors 2000 \
-    --save-inputs "$out/$m.inputs.txt"
+    --save-inputs "$out/$m.inputs.txt" --save-float-inputs "$out/$m.float_inputs.txt"
   "$hw" generate "$out/$m/model.json" -o "$out/${m}_rtl" > /dev/null
-  "$hw" sim "$out/$m/model.json" --rtl "$out/${m}_rtl" --inputs "$out/$m.inputs.txt"
+  if [ "$m" = TFC_2W2A ]; then  # real-valued pixels, quantized by hardwire's copy of the graph's input quantizer
+    "$hw" sim "$out/$m/model.json" --rtl "$out/${m}_rtl" --float-inputs "$out/$m.float_inputs.txt"
+  else
+    "$hw" sim "$out/$m/model.json" --rtl "$out/${m}_rtl" --inputs "$out/$m.inputs.txt"
+  fi
 done

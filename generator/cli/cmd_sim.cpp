@@ -35,6 +35,7 @@ void AddSim(CLI::App& app, Registry& r) {
     long random = 0, stall_seed = -1;
     uint64_t seed = 1;
     int max_report = 10;
+    int jobs = 2;
     LmSimFlags lm;
   };
   auto f = std::make_shared<Flags>();
@@ -50,6 +51,7 @@ void AddSim(CLI::App& app, Registry& r) {
   sub->add_option("--fst", f->fst, "write an FST waveform to this file");
   sub->add_option("--stall-seed", f->stall_seed, "randomly drop clock-enable (back-pressure test) with this seed");
   sub->add_option("--build-dir", f->build_dir, "Verilator build directory (default RTL-sim)");
+  sub->add_option("--jobs,-j", f->jobs, "parallel compile jobs of the Verilator build (dense models)")->default_val(2)->check(CLI::Range(1, 64));
   sub->add_option("--max-report", f->max_report, "mismatches to print")->default_val(10);
   sub->add_option("--prompt", f->lm.prompts, "language model: a prompt per stream (repeatable)");
   sub->add_option("--prompts-file", f->lm.prompts_file, "language model: prompts, one per line");
@@ -71,6 +73,7 @@ void AddSim(CLI::App& app, Registry& r) {
                  cosim::BuildOptions bo;
                  bo.rtl_dir = f->rtl;
                  bo.build_dir = f->build_dir;
+                 bo.jobs = f->jobs;
                  bo.trace_fst = !f->fst.empty();
                  std::cout << "building the simulator with Verilator..." << std::endl;
                  const cosim::BuildResult b = cosim::BuildSimulator(bo);

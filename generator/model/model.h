@@ -66,6 +66,12 @@ struct InputQuantizer {
   std::vector<Pre> pre;  // applied in order, in float32, before the quantizer
   double scale = 1;
   int64_t zero_point = 0;
+  // Per-axis quantizers (ONNX QuantizeLinear with `axis`): one scale and zero point per input element; empty:
+  // `scale` and `zero_point` apply to every element.
+  std::vector<double> scales;
+  std::vector<int64_t> zero_points;
+  double scale_at(int i) const { return scales.empty() ? scale : scales[i]; }
+  int64_t zero_point_at(int i) const { return zero_points.empty() ? zero_point : zero_points[i]; }
   int64_t code_min = 0, code_max = 0;
   // ROUND / HALF_EVEN, HALF_UP, HALF_DOWN, CEIL, FLOOR, UP, DOWN; SIGN (bipolar: value 1 for x >= 0, else 0);
   // NONE (the graph input is already integer: value = x, which must be an integer in the range).

@@ -75,11 +75,30 @@ std::optional<ChannelParam> ReadChannelParam(Fields& f, const std::string& key, 
 
 void ParseInputQuantizer(Fields q, InputQuantizer& iq) {
   iq.present = true;
-  if (auto s = q.Number("scale")) {
+  // scale / zero_point: a number, or an array with one value per input element (checked against input.length later)
+  if (const json* a = q.Get("scale"); a && a->is_array()) {
+    for (const json& x : *a)
+      if (!x.is_number() || !std::isfinite(x.get<double>()) || !(x.get<double>() > 0) || a->size() > kMaxLength) {
+        q.Error("scale", "expected a positive number or an array of positive numbers (one per input element)");
+        iq.scales.clear();
+        break;
+      } else iq.scales.push_back(x.get<double>());
+    if (!iq.scales.empty()) iq.scale = iq.scales[0];
+  } else if (auto s = q.Number("scale")) {
     if (!(*s > 0)) q.Error("scale", "must be positive");
     iq.scale = *s;
   }
-  if (auto z = q.Int("zero_point", -(int64_t{1} << 31), int64_t{1} << 31)) iq.zero_point = *z;
+  if (const json* a = q.Get("zero_point"); a && a->is_array()) {
+    for (const json& x : *a)
+      if (!x.is_number_integer() || !IntInRange(x, -(int64_t{1} << 31), int64_t{1} << 31) || a->size() > kMaxLength) {
+        q.Error("zero_point", "expected an integer or an array of integers (one per input element)");
+        iq.zero_points.clear();
+        break;
+      } else iq.zero_points.push_back(x.get<int64_t>());
+    if (!iq.zero_points.empty()) iq.zero_point = iq.zero_points[0];
+  } else if (auto z = q.Int("zero_point", -(int64_t{1} << 31), int64_t{1} << 31)) {
+    iq.zero_point = *z;
+  }
   if (const json* c = q.Get("clamp")) {
     if (!c->is_array() || c->size() != 2 || !(*c)[0].is_number_integer() || !(*c)[1].is_number_integer() ||
         !IntInRange((*c)[0], -(int64_t{1} << 16), int64_t{1} << 16) || !IntInRange((*c)[1], -(int64_t{1} << 16), int64_t{1} << 16) ||
@@ -485,6 +504,11 @@ Model ResolveTensors(Manifest manifest, const std::string& tensors_bytes, const 
       mm.input_quantizer.rounding != "SIGN")
     diag.Add(Location{mpath, "", "input.quantizer.clamp"}, "clamp [" + std::to_string(mm.input_quantizer.code_min) + ", " +
                                                                  std::to_string(mm.input_quantizer.code_max) + "] is outside the input type");
+  if (mm.input_quantizer.present &&
+      ((!mm.input_quantizer.scales.empty() && static_cast<int>(mm.input_quantizer.scales.size()) != mm.input_length) ||
+       (!mm.input_quantizer.zero_points.empty() && static_cast<int>(mm.input_quantizer.zero_points.size()) != mm.input_length)))
+    diag.Add(Location{mpath, "", "input.quantizer"}, "per-element scale / zero_point arrays must have input.length (" +
+                                                         std::to_string(mm.input_length) + ") values");
   if (mm.output_scale.present) {
     const DenseLayer* target = nullptr;
     for (const Layer& l : mm.layers)
@@ -531,7 +555,8 @@ std::string ManifestJson(const Model& m) {
     const InputQuantizer& q = m.input_quantizer;
     json pre = json::array();
     for (const auto& p : q.pre) pre.push_back({{"op", p.op}, {"value", p.value}});
-    root["input"]["quantizer"] = {{"preprocess", pre}, {"scale", q.scale}, {"zero_point", q.zero_point},
+    root["input"]["quantizer"] = {{"preprocess", pre}, {"scale", q.scales.empty() ? json(q.scale) : json(q.scales)},
+                                  {"zero_point", q.zero_points.empty() ? json(q.zero_point) : json(q.zero_points)},
                                   {"clamp", {q.code_min, q.code_max}}, {"rounding", q.rounding},
                                   {"order", q.order == InputQuantizer::Order::kAddZeroThenRound ? "add_zero_point_then_round" : "round_then_add_zero_point"}};
   }

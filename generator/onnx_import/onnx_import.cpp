@@ -277,7 +277,7 @@ class Importer {
   };
   LinearParams ReadLinear(const onnx::NodeProto& n, int rank, int code_dtype, bool constant = false) const;
   // The quantizer of a QuantizeLinear on an activation of `channels` elements (last axis).
-  Quantizer LinearQuantizer(const onnx::NodeProto& n, const LinearParams& lp, int channels, int rank) const;
+  Quantizer LinearQuantizer(const onnx::NodeProto& n, const LinearParams& lp, const std::vector<int64_t>& shape) const;
   Quantizer ReadTrunc(const onnx::NodeProto& n) const;
   void SetInput(const onnx::NodeProto* n, const Dyn& d, const Quantizer& q);
   // A dense layer from integer weight codes W[o][i] (real weight = wscale[o] * W[o][i]) on the activation d.
@@ -751,16 +751,33 @@ Importer::LinearParams Importer::ReadLinear(const onnx::NodeProto& n, int rank, 
   return lp;
 }
 
-Quantizer Importer::LinearQuantizer(const onnx::NodeProto& n, const LinearParams& lp, int channels, int rank) const {
+// Per-axis parameters along the last axis stay per channel; along another axis of a batch-1 tensor they become one
+// value per element (row-major), which hardwire carries like channels of the flattened vector.
+Quantizer Importer::LinearQuantizer(const onnx::NodeProto& n, const LinearParams& lp, const std::vector<int64_t>& shape) const {
   Quantizer q;
   q.kind = Quantizer::Kind::kLinear;
   q.node = n.name(), q.op = n.op_type();
   q.scale = lp.scale.v, q.zp = lp.zp.v;
-  if (q.scale.size() > 1 && (lp.axis != rank - 1 || static_cast<int>(q.scale.size()) != channels))
-    Fail(&n, "attribute axis",
-         fmt::format("per-axis scale along axis {} of a rank-{} activation: hardwire carries one scale per tensor or per "
-                     "channel of the last axis ({} channels), not per-axis scales along another axis", lp.axis, rank, channels));
-  if (q.zp.size() > 1 && static_cast<int>(q.zp.size()) != channels) Fail(&n, "input 2 (zero point)", "zero point per channel does not match the channels");
+  const int rank = static_cast<int>(shape.size());
+  for (const auto* p : {&lp.scale, &lp.zp})
+    if (p->v.size() > 1 && static_cast<int64_t>(p->v.size()) != shape[lp.axis])
+      Fail(&n, p == &lp.scale ? "input 1 (scale)" : "input 2 (zero point)",
+           fmt::format("{} values along axis {} of an activation of shape {}", p->v.size(), lp.axis, ShapeStr(shape)));
+  if ((q.scale.size() > 1 || q.zp.size() > 1) && lp.axis != rank - 1) {
+    const int64_t numel = Numel(shape);
+    int64_t batch = 1, stride = 1;
+    for (int k = 0; k < lp.axis; ++k) batch *= shape[k];
+    for (int k = static_cast<int>(lp.axis) + 1; k < rank; ++k) stride *= shape[k];
+    if (batch != 1 || numel > 65536)
+      Fail(&n, "attribute axis", fmt::format("per-axis parameters along axis {} of an activation of shape {} (batch 1 expected)", lp.axis, ShapeStr(shape)));
+    auto expand = [&](const std::vector<double>& v) {
+      if (v.size() == 1) return v;
+      std::vector<double> e(numel);
+      for (int64_t i = 0; i < numel; ++i) e[i] = v[(i / stride) % shape[lp.axis]];
+      return e;
+    };
+    q.scale = expand(q.scale), q.zp = expand(q.zp);
+  }
   q.qmin = lp.lo, q.qmax = lp.hi, q.bits = lp.bits, q.is_signed = lp.is_signed;
   q.rounding = "HALF_EVEN";
   return q;
@@ -819,7 +836,9 @@ std::vector<double> Importer::PerChannel(const onnx::NodeProto& n, int i, int ch
 void Importer::SetInput(const onnx::NodeProto* n, const Dyn& d, const Quantizer& q) {
   if (have_input_) Fail(n, "", "internal: second input quantizer");
   have_input_ = true;
-  if (q.scale.size() > 1 || q.zp.size() > 1) Fail(n, "input 1", "the input quantizer must have a scalar scale and zero point");
+  const size_t per = std::max(q.scale.size(), q.zp.size());
+  if (per > 1 && (static_cast<int64_t>(per) != Numel(d.shape) || q.kind != Quantizer::Kind::kLinear))
+    Fail(n, "input 1", "the input quantizer must have a scalar scale and zero point, or (QuantizeLinear) one per element");
   model_.input_length = static_cast<int>(Numel(d.shape));
   const int64_t lo = q.ylo(), hi = q.yhi();
   model_.input.is_signed = lo < 0;
@@ -837,6 +856,9 @@ void Importer::SetInput(const onnx::NodeProto* n, const Dyn& d, const Quantizer&
   model::InputQuantizer iq;
   iq.present = true;
   iq.scale = q.scale[0], iq.zero_point = static_cast<int64_t>(q.zp[0]);
+  if (per > 1) {  // per-axis: one scale and zero point per input element
+    for (size_t i = 0; i < per; ++i) iq.scales.push_back(q.s(static_cast<int>(i))), iq.zero_points.push_back(static_cast<int64_t>(q.z(static_cast<int>(i))));
+  }
   iq.code_min = lo, iq.code_max = hi;
   switch (q.kind) {
     case Quantizer::Kind::kLinear: iq.rounding = "HALF_EVEN", iq.order = model::InputQuantizer::Order::kRoundThenAddZero; break;
@@ -946,7 +968,8 @@ void Importer::Dynamic(const onnx::NodeProto& n) {
     if (shape.empty()) Fail(&n, "", "reshaping to a scalar is not supported");
     if (d.kind == Dyn::Kind::kAcc && shape.back() != d.channels())
       Fail(&n, "", "reshaping an accumulator before its quantizer is not supported");
-    if (d.kind == Dyn::Kind::kCodes && d.q.scale.size() > 1 && shape.back() != d.channels())
+    const bool per_element = static_cast<int64_t>(std::max(d.q.scale.size(), d.q.zp.size())) == total;
+    if (d.kind == Dyn::Kind::kCodes && std::max(d.q.scale.size(), d.q.zp.size()) > 1 && !per_element && shape.back() != d.channels())
       Fail(&n, "", "reshaping per-channel quantized values is not supported");
     d.shape = shape;
     return emit(d, fmt::format("reshape to {} (element order kept)", ShapeStr(shape)));
@@ -1008,7 +1031,7 @@ void Importer::Dynamic(const onnx::NodeProto& n) {
       Fail(&n, "input 0", fmt::format("{} of integer codes (the output of a QuantizeLinear or an integer graph input): "
                                       "dequantize them first (DequantizeLinear)", op));
     Quantizer q = op == "Trunc" ? ReadTrunc(n)
-                  : op == "QuantizeLinear" ? LinearQuantizer(n, ReadLinear(n, static_cast<int>(d.shape.size()), 0), d.channels(), static_cast<int>(d.shape.size()))
+                  : op == "QuantizeLinear" ? LinearQuantizer(n, ReadLinear(n, static_cast<int>(d.shape.size()), 0), d.shape)
                                            : ReadQuantizer(n, d.channels());
     Dyn out;
     out.kind = Dyn::Kind::kCodes;
@@ -1034,7 +1057,7 @@ void Importer::Dynamic(const onnx::NodeProto& n) {
     if (d.kind != Dyn::Kind::kCodes || !d.raw)
       Fail(&n, "input 0", "DequantizeLinear must read integer codes (a QuantizeLinear, QLinearMatMul or an integer graph input)");
     const LinearParams lp = ReadLinear(n, static_cast<int>(d.shape.size()), 0);
-    const Quantizer dq = LinearQuantizer(n, lp, d.channels(), static_cast<int>(d.shape.size()));
+    const Quantizer dq = LinearQuantizer(n, lp, d.shape);
     if (lp.lo != d.q.qmin || lp.hi != d.q.qmax) {
       // the zero point's type must be the codes' type (ONNX requires it); a mismatch is a malformed graph
       if (n.input_size() == 3 && !n.input(2).empty())

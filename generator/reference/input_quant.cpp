@@ -27,7 +27,7 @@ double RoundMode(double d, const std::string& mode) {
 
 }  // namespace
 
-int64_t QuantizeInput(const model::InputQuantizer& q, double x) {
+int64_t QuantizeInput(const model::InputQuantizer& q, double x, int index) {
   float f = static_cast<float>(x);
   for (const auto& p : q.pre) {
     const float c = static_cast<float>(p.value);
@@ -40,10 +40,11 @@ int64_t QuantizeInput(const model::InputQuantizer& q, double x) {
   if (q.rounding == "SIGN") return f >= 0.0f ? 1 : 0;  // bipolar {-1, +1} carried as {0, 1}
   if (q.rounding == "NONE") return static_cast<int64_t>(x);
   const double lo = static_cast<double>(q.code_min), hi = static_cast<double>(q.code_max);
-  const float t = f / static_cast<float>(q.scale);
+  const double zp = static_cast<double>(q.zero_point_at(index));
+  const float t = f / static_cast<float>(q.scale_at(index));
   if (q.order == model::InputQuantizer::Order::kRoundThenAddZero)
-    return static_cast<int64_t>(std::clamp(std::nearbyint(static_cast<double>(t)) + static_cast<double>(q.zero_point), lo, hi));
-  const float u = t + static_cast<float>(q.zero_point);
+    return static_cast<int64_t>(std::clamp(std::nearbyint(static_cast<double>(t)) + zp, lo, hi));
+  const float u = t + static_cast<float>(zp);
   return static_cast<int64_t>(RoundMode(std::clamp(static_cast<double>(u), lo, hi), q.rounding));
 }
 
@@ -76,7 +77,10 @@ Batch ReadFloatInputs(const model::Model& model, const std::string& path) {
         throw Error(Location{path, fmt::format("line {}", lineno), fmt::format("column {}", col)},
                     fmt::format("{} is not an integer in [{}, {}]: this model's graph input is already integer", w.substr(0, 40),
                                 model.input.min(), model.input.max()));
-      row.push_back(QuantizeInput(model.input_quantizer, x));
+      if (static_cast<int>(row.size()) >= model.input_length)
+        throw Error(Location{path, fmt::format("line {}", lineno), fmt::format("column {}", col)},
+                    fmt::format("more than {} values, the model input length", model.input_length));
+      row.push_back(QuantizeInput(model.input_quantizer, x, static_cast<int>(row.size())));
     }
     if (row.empty()) continue;
     if (static_cast<int>(row.size()) != model.input_length)

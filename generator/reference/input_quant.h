@@ -13,8 +13,8 @@
 
 namespace hw::reference {
 
-// The integer input value of one real input element. The model must carry an input quantizer.
-int64_t QuantizeInput(const model::InputQuantizer& q, double x);
+// The integer input value of real input element `index` (per-axis quantizers differ per element).
+int64_t QuantizeInput(const model::InputQuantizer& q, double x, int index = 0);
 
 // Reads a file of real-valued input vectors (one per line, numbers separated by spaces; '#' starts a comment)
 // and quantizes them. Throws hw::Error naming the file, line and column (a non-number, a wrong length, a

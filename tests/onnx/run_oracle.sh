@@ -4,9 +4,10 @@
 # op), checks every quantized activation against qonnx's float executor on 2,000 vectors (check_import.py), then
 # co-simulates the imported model's RTL in Verilator on the same vectors. Needs .venv (scripts/setup.sh); without it
 # the test is reported as skipped (exit 77) with the reason, never as passed.
-#   run_oracle.sh HARDWIRE SOURCE_DIR OUT_DIR
+#   run_oracle.sh HARDWIRE SOURCE_DIR OUT_DIR      (HW_SIM_JOBS: Verilator compile jobs, default 2)
 set -euo pipefail
 hw=$1 src=$2 out=$3
+jobs=${HW_SIM_JOBS:-2}
 py=$src/.venv/bin/python
 if [ ! -x "$py" ] || ! "$py" -c "import qonnx, onnxruntime" 2>/dev/null; then
   echo "SKIPPED: $py with qonnx and onnxruntime not found (bash scripts/setup.sh makes it)"
@@ -25,8 +26,8 @@ for m in TFC_2W2A TFC_1W1A jet_round; do
     --save-inputs "$out/$m.inputs.txt" --save-float-inputs "$out/$m.float_inputs.txt"
   "$hw" generate "$out/$m/model.json" -o "$out/${m}_rtl" > /dev/null
   if [ "$m" = TFC_2W2A ]; then  # real-valued pixels, quantized by hardwire's copy of the graph's input quantizer
-    "$hw" sim "$out/$m/model.json" --rtl "$out/${m}_rtl" --float-inputs "$out/$m.float_inputs.txt"
+    "$hw" sim "$out/$m/model.json" --rtl "$out/${m}_rtl" --float-inputs "$out/$m.float_inputs.txt" -j "$jobs"
   else
-    "$hw" sim "$out/$m/model.json" --rtl "$out/${m}_rtl" --inputs "$out/$m.inputs.txt"
+    "$hw" sim "$out/$m/model.json" --rtl "$out/${m}_rtl" --inputs "$out/$m.inputs.txt" -j "$jobs"
   fi
 done

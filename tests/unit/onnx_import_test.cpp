@@ -420,17 +420,51 @@ TEST(OnnxImport, InputQuantizationRoundsHalfToEvenInTheGraphsOrder) {
   EXPECT_EQ(reference::QuantizeInput(q, 0.4), 0);
 }
 
+TEST(OnnxImport, PerAxisInputQuantizerIsPerElement) {
+  // QuantizeLinear along axis 1 of [1, 3, 2]: elements (c, k) use scale[c], zero point[c].
+  Graph g;
+  g.Input("x", {1, 3, 2});
+  g.Init("s", {3}, {0.5f, 2.0f, 0.25f});
+  g.InitInt("z", {3}, onnx::TensorProto::INT8, {1, -3, 0});
+  g.Node("QuantizeLinear", {"x", "s", "z"}, {"y"});
+  g.Output("y");
+  const ImportResult r = ImportOnnxBytes(g.Bytes(), "axis.onnx");
+  const model::InputQuantizer& q = r.model.input_quantizer;
+  ASSERT_EQ(q.scales.size(), 6u);
+  const double xs[] = {0.75, -3.0, 5.0, 1.0, 0.125, -100.0};
+  for (int i = 0; i < 6; ++i) {
+    const int c = i / 2;
+    const double want = std::clamp(std::nearbyint(xs[i] / std::vector<double>{0.5, 2.0, 0.25}[c]) + std::vector<double>{1, -3, 0}[c], -128.0, 127.0);
+    EXPECT_EQ(reference::QuantizeInput(q, xs[i], i), static_cast<int64_t>(want)) << i;
+  }
+  // The identity layer passes the codes; the output map is the identity.
+  reference::Batch x(1, 6);
+  x << 1, 2, 3, 4, 5, 6;
+  EXPECT_EQ(reference::Run(r.model, x).output(), x);
+}
+
 TEST(OnnxImport, StandardOpErrorsNameNodeAndField) {
-  {  // per-axis along a non-last axis
+  {  // per-axis: wrong number of values along the axis
     Graph g;
     g.Input("x", {1, 3, 2});
-    g.Init("s", {3}, {1.0f, 2.0f, 4.0f});
-    g.InitInt("z", {3}, onnx::TensorProto::UINT8, {0, 0, 0});
-    g.Node("QuantizeLinear", {"x", "s", "z"}, {"y"});
+    g.Init("s", {4}, {1.0f, 2.0f, 4.0f, 8.0f});
+    g.Node("QuantizeLinear", {"x", "s"}, {"y"});
     g.Output("y");
     const std::string e = ErrorOf(g.Bytes());
-    EXPECT_NE(e.find("node 'QuantizeLinear_1' (QuantizeLinear): field 'attribute axis': per-axis scale along axis 1 of a rank-3 activation"),
+    EXPECT_NE(e.find("node 'QuantizeLinear_1' (QuantizeLinear): field 'input 1 (scale)': 4 values along axis 1 of an activation of shape [1, 3, 2]"),
               std::string::npos) << e;
+  }
+  {  // per-axis with a batch dimension above 1
+    Graph g;
+    g.Input("x", {2, 3});
+    g.Init("s", {3}, {1.0f, 2.0f, 4.0f});
+    auto* q = g.Node("QuantizeLinear", {"x", "s"}, {"y"});
+    g.Attr(q, "axis", 1);
+    g.Node("Flatten", {"y"}, {"f"});
+    g.Output("f");
+    g.g->mutable_node(0)->mutable_attribute(0)->set_i(0);  // axis 0: the batch axis
+    const std::string e = ErrorOf(g.Bytes());
+    EXPECT_NE(e.find("values along axis 0"), std::string::npos) << e;
   }
   {  // MatMul straight on integer codes
     Graph g;

@@ -717,6 +717,7 @@ Importer::LinearParams Importer::ReadLinear(const onnx::NodeProto& n, int rank, 
   LinearParams lp;
   if (n.input_size() < 2 || n.input_size() > 3) Fail(&n, "inputs", fmt::format("{} takes 2 or 3 inputs, found {}", n.op_type(), n.input_size()));
   lp.scale = Const(n, 1);
+  if (lp.scale.v.empty()) Fail(&n, "input 1 (scale)", "scale has no values");
   for (double s : lp.scale.v)
     if (!(s > 0)) Fail(&n, "input 1 (scale)", fmt::format("scale {} is not positive", s));
   if (AttrInt(n, "block_size", 0) != 0) Fail(&n, "attribute block_size", "blocked quantization is not supported");
@@ -729,6 +730,7 @@ Importer::LinearParams Importer::ReadLinear(const onnx::NodeProto& n, int rank, 
   int dtype = code_dtype;
   if (n.input_size() == 3 && !n.input(2).empty()) {
     lp.zp = Const(n, 2);
+    if (lp.zp.v.empty()) Fail(&n, "input 2 (zero point)", "zero point has no values");
     if (dtype == 0) dtype = lp.zp.dtype;
     if (lp.zp.v.size() != lp.scale.v.size() && lp.zp.v.size() != 1)
       Fail(&n, "input 2 (zero point)", fmt::format("zero point shape {} does not match scale shape {}", ShapeStr(lp.zp.shape), ShapeStr(lp.scale.shape)));
@@ -1169,6 +1171,7 @@ void Importer::Dynamic(const onnx::NodeProto& n) {
     // A batched weight [..., K, N] whose batch slices are all equal is the same dense layer for every batch entry.
     if (b.shape.size() > 2) {
       const int64_t slice = b.shape[b.shape.size() - 2] * b.shape.back();
+      if (slice <= 0) Fail(&n, fmt::format("input {}", bi), fmt::format("weight of shape {} is empty", ShapeStr(b.shape)));
       for (size_t i = slice; i < b.v.size(); ++i)
         if (b.v[i] != b.v[i % slice])
           Fail(&n, fmt::format("input {}", bi), fmt::format("batched weight of shape {} with different matrices per batch entry: "

@@ -362,6 +362,41 @@ TEST(OnnxImport, QLinearMatMulAndMatMulIntegerOnIntegerInputs) {
   }
 }
 
+TEST(OnnxImport, MatMulIntegerCastMulAddQuantizeLinear) {
+  // x -> QuantizeLinear(0.1, uint8 zp 10) -> MatMulInteger(W int8, a_zp 10) -> Cast -> Mul(0.1 * 0.05) -> Add(bias)
+  //   -> QuantizeLinear(0.2, int8 zp -3) -> y codes
+  const std::vector<int32_t> w = {3, -7, 12, 5, -1, 0};  // [3, 2]
+  Graph g;
+  g.Input("x", {1, 3});
+  g.Init("xs", {}, {0.1f});
+  g.InitInt("xz", {}, onnx::TensorProto::UINT8, {10});
+  g.Node("QuantizeLinear", {"x", "xs", "xz"}, {"xq"});
+  g.InitInt("W", {3, 2}, onnx::TensorProto::INT8, w);
+  g.Node("MatMulInteger", {"xq", "W", "xz"}, {"acc"});
+  g.Attr(g.Node("Cast", {"acc"}, {"accf"}), "to", onnx::TensorProto::FLOAT);
+  g.Init("m", {}, {0.005f});
+  g.Node("Mul", {"accf", "m"}, {"r"});
+  g.Init("b", {2}, {0.37f, -1.1f});
+  g.Node("Add", {"r", "b"}, {"rb"});
+  g.Init("ys", {}, {0.2f});
+  g.InitInt("yz", {}, onnx::TensorProto::INT8, {-3});
+  g.Node("QuantizeLinear", {"rb", "ys", "yz"}, {"y"});
+  g.Output("y");
+  const ImportResult r = ImportOnnxBytes(g.Bytes(), "mmi.onnx");
+  reference::Batch x(4096, 3);
+  for (int k = 0; k < 4096; ++k) x(k, 0) = (k * 37) & 255, x(k, 1) = (k * 101 + 7) & 255, x(k, 2) = k & 255;
+  const reference::Batch y = reference::Run(r.model, x).output();
+  const auto& os = r.model.output_scale;
+  for (int k = 0; k < 4096; ++k)
+    for (int o = 0; o < 2; ++o) {
+      int32_t acc = 0;
+      for (int i = 0; i < 3; ++i) acc += static_cast<int32_t>(x(k, i) - 10) * w[i * 2 + o];
+      const float v = static_cast<float>(acc) * 0.005f + (o ? -1.1f : 0.37f);
+      const double want = std::clamp(std::nearbyint(static_cast<double>(v / 0.2f)) - 3.0, -128.0, 127.0);
+      ASSERT_EQ(os.scale[0] * static_cast<double>(y(k, o)) + os.offset[0], want) << "vector " << k << " channel " << o;
+    }
+}
+
 TEST(OnnxImport, TruncAfterQuantUsesAnIdentityLayer) {
   // Quant(s 1, 8-bit signed) -> Trunc v2 (output scale 4: two bits dropped, 6-bit signed, FLOOR): floor(code / 4).
   Graph g;

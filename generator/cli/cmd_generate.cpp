@@ -1,4 +1,4 @@
-// hardwire generate MODEL.json -o DIR [--adders-per-stage K] [--arith csd|cmvm] [--depth ...]
+// hardwire generate MODEL.json -o DIR [--adders-per-stage K] [--arith csd|cmvm] [--depth ...] [--ir 1|2]
 #include <fmt/format.h>
 
 #include <chrono>
@@ -17,6 +17,7 @@ void AddGenerate(CLI::App& app, Registry& r) {
     std::string model, out, dump_after;
     int k = 1;
     int streams = 0;
+    int ir = 1;
     ArithFlags arith;
   };
   auto f = std::make_shared<Flags>();
@@ -26,6 +27,8 @@ void AddGenerate(CLI::App& app, Registry& r) {
   sub->add_option("--adders-per-stage", f->k, "adder levels between pipeline registers")->default_val(1);
   f->arith.AddTo(sub);
   sub->add_option("--dump-after", f->dump_after, "print the IR after this pass to stderr");
+  sub->add_option("--ir", f->ir, "dense models: lower the layers through IR v1 (default) or IR v2 (the migration, docs/architecture.md)")
+      ->check(CLI::IsMember({1, 2}));
   sub->add_option("--streams", f->streams, "language models: stream slots S (default: the smallest that fits the feedback loop)");
   r.push_back({sub, [f]() {
                  if (model::IsGraphManifest(f->model)) return GenerateLm({f->model, f->out, f->k, f->streams});
@@ -35,14 +38,15 @@ void AddGenerate(CLI::App& app, Registry& r) {
                  o.adders_per_stage = f->k;
                  o.lower = f->arith.Resolve(m);
                  o.dump_after = f->dump_after;
+                 o.ir_version = f->ir;
                  const driver::CompiledDesign c = driver::Compile(m, o);
                  driver::WriteOutputDir(c.files, f->out);
                  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
                  std::cout << fmt::format("model '{}': {} layer(s), {} adder level(s) per stage, arithmetic {}\n", m.name,
                                           m.layers.size(), f->k, f->arith.arith);
                  std::cout << report::FormatStatsTable(c.stats);
-                 std::cout << fmt::format("latency: {} clocks (input register + layers); throughput: 1 vector per clock\n",
-                                          c.design.latency());
+                 std::cout << fmt::format("latency: {} clocks (input register + layers); throughput: 1 vector per clock{}\n",
+                                          c.design.latency(), f->ir == 2 ? "; layers lowered through IR v2" : "");
                  std::cout << fmt::format("wrote {} files to {} in {:.2f} s\n", c.files.size(), f->out, secs);
                  return 0;
                }});

@@ -8,6 +8,7 @@
 
 #include "emit/verilog.h"
 #include "ir/datapath.h"
+#include "ir2/ir.h"
 #include "model/model.h"
 #include "passes/lower_model.h"
 #include "passes/pass.h"
@@ -21,10 +22,15 @@ struct GenerateOptions {
   std::string template_dir;  // default: <source>/rtl_templates
   std::string dump_after;    // pass name whose output is dumped to stderr
   int threads = 0;           // 0: one per hardware thread
+  // 1: the layer modules come from the dense-chain IR (ir/datapath.h); 2: every layer is lowered to IR v2
+  // (passes/lower_layer_ir2.h), run through IR v2's pass pipeline and printed by its emitter (issue 9's
+  // migration; the top and interface.json are the same in both).
+  int ir_version = 1;
 };
 
 struct CompiledDesign {
-  ir::Design design;
+  ir::Design design;                      // with IR v2: module shells (names, types, latencies) for the top
+  std::vector<hw::ir2::Graph> graphs;     // IR v2 only: one scheduled graph per layer
   report::DesignStats stats;
   std::vector<emit::EmittedFile> files;
   std::vector<passes::PassTiming> timings;  // all modules, in order

@@ -72,6 +72,8 @@ class Schedule : public Pass {
       } else if (n.op == Op::kOutput) {
         stage = max_stage + 1;
         latency = std::max(latency, stage);
+      } else if (n.op == Op::kInput && g.inputs_registered) {
+        stage = 1;  // the value comes out of a register outside the graph: like a reg node of stage 1
       } else if (cost == 0) {
         stage = max_stage;
       } else {
@@ -120,6 +122,7 @@ class Schedule : public Pass {
         n.stage = latency;
         changed = true;
       }
+    if (g.inputs_registered) --latency;  // stage 1 is where the inputs arrive
     changed |= g.latency != latency;
     g.latency = latency;
     return changed;

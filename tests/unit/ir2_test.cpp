@@ -74,7 +74,7 @@ TEST(Ir2Verify, RejectsBrokenGraphs) {
             std::string::npos);
   EXPECT_NE(errors("graph g streams=1\n%0 = input clk u1\n%1 = output y, %0\n").find("port name 'clk'"), std::string::npos);
   EXPECT_NE(errors("graph g streams=1\n%0 = input x u1\n%1 = output x, %0\n").find("repeats another port"), std::string::npos);
-  EXPECT_NE(errors("graph g streams=1\n%0 = input x s8\n%1 = mul %0, %0<<1\n").find("shifts and negation are for add only"), std::string::npos);
+  EXPECT_NE(errors("graph g streams=1\n%0 = input x s8\n%1 = mul %0, %0<<1\n").find("shifts and negation are for add and requant only"), std::string::npos);
   // Range level: a table indexed beyond its end, a state write that does not fit.
   Graph lut = Parse("graph g streams=1\n%0 = input x u3\n%1 = lut %0 offset=0 table=[1, 2, 3]\n%2 = output y, %1\n", "t.ir");
   EXPECT_NE(ErrorOf([&] { Lower(lut); }).find("index range [0, 7] minus offset 0 leaves the table of 3 entries"), std::string::npos);

@@ -17,7 +17,7 @@ namespace hw::ir2 {
 namespace {
 
 namespace fs = std::filesystem;
-const std::vector<std::string> kDesigns = {"lut", "mul", "memory", "accumulator", "residual", "bits", "kvcache", "kvrows"};
+const std::vector<std::string> kDesigns = {"lut", "mul", "memory", "accumulator", "residual", "bits", "kvcache", "kvrows", "scaled"};
 
 std::string DesignText(const std::string& name) { return ReadFileOrThrow(std::string(HW_TEST_DATA) + "/ir2/" + name + ".ir", "ir"); }
 

@@ -45,7 +45,7 @@ struct Variant {
 int main(int argc, char** argv) {
   std::string model_path = std::string(HW_SOURCE_DIR) + "/weights/fashion_mlp/model.json";
   bool study = false;
-  int ir = 1;
+  int ir = 2;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--model" && i + 1 < argc) model_path = argv[++i];

@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   uint64_t seed = 1000;
   long vectors = 400;
   bool keep = false;
-  int ir = 1;
+  int ir = 2;
   std::string work = "sweep-work";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];

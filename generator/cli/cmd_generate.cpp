@@ -14,10 +14,10 @@ namespace hw::cli {
 
 void AddGenerate(CLI::App& app, Registry& r) {
   struct Flags {
-    std::string model, out, dump_after;
+    std::string model, out, dump_after, dump_dir;
     int k = 1;
     int streams = 0;
-    int ir = 1;
+    int ir = 2;
     ArithFlags arith;
   };
   auto f = std::make_shared<Flags>();
@@ -26,8 +26,9 @@ void AddGenerate(CLI::App& app, Registry& r) {
   sub->add_option("-o,--out", f->out, "output directory (written atomically)")->required();
   sub->add_option("--adders-per-stage", f->k, "adder levels between pipeline registers")->default_val(1);
   f->arith.AddTo(sub);
-  sub->add_option("--dump-after", f->dump_after, "print the IR after this pass to stderr");
-  sub->add_option("--ir", f->ir, "dense models: lower the layers through IR v1 (default) or IR v2 (the migration, docs/architecture.md)")
+  sub->add_option("--dump-dir", f->dump_dir, "write each layer's IR after every pass to DIR/<module>/NN-<pass>.ir");
+  sub->add_option("--dump-after", f->dump_after, "only dump after these passes (comma-separated); with --ir 1: print the IR after this pass to stderr");
+  sub->add_option("--ir", f->ir, "dense models: lower the layers through IR v2 (default) or the old IR v1 (kept while the migration finishes)")
       ->check(CLI::IsMember({1, 2}));
   sub->add_option("--streams", f->streams, "language models: stream slots S (default: the smallest that fits the feedback loop)");
   r.push_back({sub, [f]() {
@@ -38,6 +39,7 @@ void AddGenerate(CLI::App& app, Registry& r) {
                  o.adders_per_stage = f->k;
                  o.lower = f->arith.Resolve(m);
                  o.dump_after = f->dump_after;
+                 o.dump_dir = f->dump_dir;
                  o.ir_version = f->ir;
                  const driver::CompiledDesign c = driver::Compile(m, o);
                  driver::WriteOutputDir(c.files, f->out);
@@ -46,7 +48,7 @@ void AddGenerate(CLI::App& app, Registry& r) {
                                           m.layers.size(), f->k, f->arith.arith);
                  std::cout << report::FormatStatsTable(c.stats);
                  std::cout << fmt::format("latency: {} clocks (input register + layers); throughput: 1 vector per clock{}\n",
-                                          c.design.latency(), f->ir == 2 ? "; layers lowered through IR v2" : "");
+                                          c.design.latency(), f->ir == 1 ? "; layers lowered through IR v1" : "");
                  std::cout << fmt::format("wrote {} files to {} in {:.2f} s\n", c.files.size(), f->out, secs);
                  return 0;
                }});

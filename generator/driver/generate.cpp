@@ -1,8 +1,10 @@
 #include "driver/generate.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <future>
 #include <thread>
@@ -94,8 +96,17 @@ CompiledDesign Compile(const model::Model& model, const GenerateOptions& options
   const int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const std::string templates = options.template_dir.empty() ? DefaultTemplateDir() : options.template_dir;
   if (options.ir_version == 2) {
-    if (!options.dump_after.empty())
-      throw Error(Location{"", "", "--dump-after"}, "not available with --ir 2 yet; dump an IR v2 layer with `hardwire ir --dump-dir`");
+    std::vector<std::string> dump_after;
+    for (size_t at = 0; !options.dump_after.empty() && at != std::string::npos;) {
+      const size_t comma = options.dump_after.find(',', at);
+      dump_after.push_back(options.dump_after.substr(at, comma == std::string::npos ? comma : comma - at));
+      at = comma == std::string::npos ? comma : comma + 1;
+    }
+    if (!dump_after.empty() && options.dump_dir.empty())
+      throw Error(Location{"", "", "--dump-after"}, "with IR v2, dumps go to files: give --dump-dir DIR too");
+    for (const std::string& p : dump_after)
+      if (std::find(passes::ir2::DefaultPipeline().begin(), passes::ir2::DefaultPipeline().end(), p) == passes::ir2::DefaultPipeline().end())
+        throw Error(Location{"", "", "--dump-after"}, fmt::format("'{}' is not a pass of the pipeline ({})", p, fmt::join(passes::ir2::DefaultPipeline(), ", ")));
     out.graphs.resize(n);
     std::vector<std::string> texts(n);
     ForEachLayer(n, threads, [&](int i) {
@@ -103,7 +114,8 @@ CompiledDesign Compile(const model::Model& model, const GenerateOptions& options
       g = passes::LowerLayerToIr2(model, i, passes::ChoiceFor(options.lower, model.layers[i].name));
       passes::ir2::PassOptions po;
       po.adders_per_stage = options.adders_per_stage;
-      passes::ir2::PassManager(passes::ir2::DefaultPipeline(), po).Run(g);
+      const std::string dump = options.dump_dir.empty() ? "" : (fs::path(options.dump_dir) / g.name).string();
+      passes::ir2::PassManager(passes::ir2::DefaultPipeline(), po, dump, dump_after).Run(g);
       out.design.layers[i] = Shell(model, i, g, options.adders_per_stage);
       texts[i] = LayerText(model, i, g);
     });

@@ -35,7 +35,7 @@ struct SweepResult {
 };
 
 inline SweepResult RunSweepModel(int index, uint64_t base_seed, const std::filesystem::path& work_root, long vectors = 400,
-                                 bool keep = false, int ir_version = 1) {
+                                 bool keep = false, int ir_version = 2) {
   namespace fs = std::filesystem;
   const auto t0 = std::chrono::steady_clock::now();
   auto since = [](std::chrono::steady_clock::time_point t) {

@@ -137,7 +137,7 @@ TEST(Ir2Passes, RegistersAreSharedDelayLines) {
 }
 
 TEST(Ir2Passes, PassManagerRejectsUnknownNamesAndAuditsClaims) {
-  EXPECT_NE(ErrorOf([] { passes::ir2::PassManager({"range-analysis", "retime"}, {}); }).find("[E-IR-PASS] unknown pass 'retime'"),
+  EXPECT_NE(ErrorOf([] { passes::ir2::PassManager({"range-analysis", "retiming"}, {}); }).find("[E-IR-PASS] unknown pass 'retiming'"),
             std::string::npos);
   EXPECT_NE(ErrorOf([] { passes::ir2::PassManager(passes::ir2::DefaultPipeline(), {}, "/tmp", {"nope"}); }).find("unknown pass 'nope'"),
             std::string::npos);
@@ -161,10 +161,11 @@ TEST(Ir2Passes, PassManagerRejectsUnknownNamesAndAuditsClaims) {
   passes::ir2::PassManager dumping(passes::ir2::DefaultPipeline(), {}, dir.string());
   dumping.Run(h);
   EXPECT_TRUE(fs::exists(dir / "00-input.ir"));
-  EXPECT_TRUE(fs::exists(dir / "03-sink.ir"));
-  EXPECT_TRUE(fs::exists(dir / "04-materialize-registers.ir"));
-  EXPECT_EQ(dumping.records().size(), 4u);
-  EXPECT_TRUE(dumping.records()[3].changed);
+  EXPECT_TRUE(fs::exists(dir / "03-retime.ir"));
+  EXPECT_TRUE(fs::exists(dir / "04-sink.ir"));
+  EXPECT_TRUE(fs::exists(dir / "05-materialize-registers.ir"));
+  EXPECT_EQ(dumping.records().size(), 5u);
+  EXPECT_TRUE(dumping.records()[4].changed);
   fs::remove_all(dir);
 }
 

@@ -26,33 +26,33 @@ module tiny_l0_fc1 (
   wire [4:0] n4 = {1'b0, n1} + {1'b0, n3};
   // %5 = add %3<<3, -%4   [-15, 105] s8, stage 1
   wire [7:0] n5 = {{1'b0, n3}, 3'd0} - {{3{1'b0}}, n4};
+  // %6 = reg %0   [0, 15] u4, stage 2
+  reg [3:0] r6;
+  always @(posedge clk) begin
+    if (ce) r6 <= n0;
+  end
   // neuron 0: bias 2, M 5 (+2^2 +2^0), S 2, clamp [0, 63]; 3 nonzero weights
   //   x0*3 = +2^2 -2^0
   //   x1*-1 = -2^0
   //   x3*7 = +2^3 -2^0
-  // %6 = add %0<<2, -%0   [0, 45] u6, stage 1
-  wire [5:0] n6 = {n0, 2'd0} - {{2{1'b0}}, n0};
-  // %7 = reg %6   [0, 45] u6, stage 2
-  reg [5:0] r7;
-  always @(posedge clk) begin
-    if (ce) r7 <= n6;
-  end
+  // %7 = add %6<<2, -%6   [0, 45] u6, stage 2
+  wire [5:0] n7 = {r6, 2'd0} - {{2{1'b0}}, r6};
   // %8 = reg %5   [-15, 105] s8, stage 2
   reg [7:0] r8;
   always @(posedge clk) begin
     if (ce) r8 <= n5;
   end
   // %9 = add %7, %8   [-15, 150] s9, stage 2
-  wire [8:0] n9 = {{3{1'b0}}, r7} + {r8[7], r8};
-  // %10 = add %9, %9<<2   [-75, 750] s11, stage 2
-  wire [10:0] n10 = {{2{n9[8]}}, n9} + {n9, 2'd0};
-  // %11 = reg %10   [-75, 750] s11, stage 3
-  reg [10:0] r11;
+  wire [8:0] n9 = {{3{1'b0}}, n7} + {r8[7], r8};
+  // %10 = reg %9   [-15, 150] s9, stage 3
+  reg [8:0] r10;
   always @(posedge clk) begin
-    if (ce) r11 <= n10;
+    if (ce) r10 <= n9;
   end
+  // %11 = add %10, %10<<2   [-75, 750] s11, stage 3
+  wire [10:0] n11 = {{2{r10[8]}}, r10} + {r10, 2'd0};
   // %12 = requant %11 add=12 shift=2 clamp=[0, 63]   [0, 63] u6, stage 3
-  wire [10:0] n12_sum = r11 + 11'd12;
+  wire [10:0] n12_sum = n11 + 11'd12;
   wire [10:0] n12_shr = $signed(n12_sum) >>> 2;
   wire [5:0] n12 = ($signed(n12_shr) < $signed(11'd0)) ? 6'd0 : (($signed(n12_shr) > $signed(11'd63)) ? 6'd63 : n12_shr[5:0]);
   // %13 = reg %12   [0, 63] u6, stage 4
@@ -83,15 +83,15 @@ module tiny_l0_fc1 (
   end
   // %20 = add %19<<1, -%8   [-165, 105] s9, stage 2
   wire [8:0] n20 = {r19, 1'd0} - {r8[7], r8};
-  // %21 = add %20<<2, -%20   [-495, 315] s10, stage 2
-  wire [9:0] n21 = {n20[7:0], 2'd0} - {n20[8], n20};
-  // %22 = reg %21   [-495, 315] s10, stage 3
-  reg [9:0] r22;
+  // %21 = reg %20   [-165, 105] s9, stage 3
+  reg [8:0] r21;
   always @(posedge clk) begin
-    if (ce) r22 <= n21;
+    if (ce) r21 <= n20;
   end
+  // %22 = add %21<<2, -%21   [-495, 315] s10, stage 3
+  wire [9:0] n22 = {r21[7:0], 2'd0} - {r21[8], r21};
   // %23 = requant %22 add=16 shift=1 clamp=[0, 63]   [0, 63] u6, stage 3
-  wire [9:0] n23_sum = r22 + 10'd16;
+  wire [9:0] n23_sum = n22 + 10'd16;
   wire [9:0] n23_shr = $signed(n23_sum) >>> 1;
   wire [5:0] n23 = ($signed(n23_shr) < $signed(10'd0)) ? 6'd0 : (($signed(n23_shr) > $signed(10'd63)) ? 6'd63 : n23_shr[5:0]);
   // %24 = reg %23   [0, 63] u6, stage 4

@@ -5,6 +5,8 @@
 //
 //   range-analysis         ranges of every result, from the op table's range rules (adds: linear forms, ir2_linear_form.h)
 //   schedule               levels and stages from the timing model (adders per stage K)
+//   retime                 stateless graphs: the stages that carry the fewest flip-flop bits within K levels per stage
+//                          and the same latency, exactly (min-cost flow; ir2_retime.h)
 //   sink                   moves pure ops later where that carries fewer register bits (ir2_sink.h)
 //   materialize-registers  reg nodes on every edge that crosses a stage boundary (shared delay lines), so that
 //                          the emitter only prints

@@ -115,6 +115,18 @@ struct ChainOp {
   double at(const std::vector<double>& v, int ch) const { return v.size() == 1 ? v[0] : v[ch]; }
 };
 
+// The manifest's name of a preprocessing step before the input quantizer (only scalar Add/Sub/Mul/Div occur there).
+const char* PreOpName(ChainOp::K k) {
+  switch (k) {
+    case ChainOp::K::kAdd: return "add";
+    case ChainOp::K::kSub: return "sub";
+    case ChainOp::K::kSubFrom: return "sub_from";
+    case ChainOp::K::kMul: return "mul";
+    case ChainOp::K::kDiv: return "div";
+    default: throw InternalError("PreOpName: not a preprocessing op");
+  }
+}
+
 // Float32 evaluation of an elementwise chain at channel `ch`, as an ONNX runtime evaluates it op by op.
 double EvalChain(const std::vector<ChainOp>& chain, int ch, double x) {
   float f = static_cast<float>(x);
@@ -850,7 +862,7 @@ void Importer::SetInput(const onnx::NodeProto* n, const Dyn& d, const Quantizer&
     ++bits;
   model_.input.bits = bits;
   nlohmann::json pre = nlohmann::json::array();
-  for (const ChainOp& c : d.chain) pre.push_back({{"node", c.node}, {"const", c.c}, {"op", c.k == ChainOp::K::kAdd ? "add" : c.k == ChainOp::K::kSub ? "sub" : c.k == ChainOp::K::kSubFrom ? "sub_from" : c.k == ChainOp::K::kMul ? "mul" : "div"}});
+  for (const ChainOp& c : d.chain) pre.push_back({{"node", c.node}, {"const", c.c}, {"op", PreOpName(c.k)}});
   report_["input"] = {{"onnx_input", report_["input"]["onnx_input"]}, {"length", model_.input_length},
                       {"preprocessing", pre}, {"quantizer", q.Json()}, {"tensor", n ? nlohmann::json(n->output(0)) : report_["input"]["onnx_input"]["name"]},
                       {"hardwire", {{"signed", model_.input.is_signed}, {"bits", bits}, {"min", lo}, {"max", hi}}}};
@@ -869,7 +881,7 @@ void Importer::SetInput(const onnx::NodeProto* n, const Dyn& d, const Quantizer&
   if (!n) iq.rounding = "NONE";  // integer graph input: the codes are given
   for (const ChainOp& c : d.chain) {
     model::InputQuantizer::Pre p;
-    p.op = c.k == ChainOp::K::kAdd ? "add" : c.k == ChainOp::K::kSub ? "sub" : c.k == ChainOp::K::kSubFrom ? "sub_from" : c.k == ChainOp::K::kMul ? "mul" : "div";
+    p.op = PreOpName(c.k);
     p.value = c.c.at(0);
     iq.pre.push_back(p);
   }

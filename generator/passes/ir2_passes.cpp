@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <unordered_map>
@@ -223,9 +224,14 @@ void PassManager::Run(Graph& g) {
   dump("input");
   for (const auto& p : passes_) {
     ++step;
+    if (!p->Applies(g)) {
+      records_.push_back({p->name(), false, 0});
+      continue;
+    }
     const std::string before = hw::ir2::Dump(g, true);
+    const auto t0 = std::chrono::steady_clock::now();
     const bool changed = p->Run(g);
-    records_.push_back({p->name(), changed});
+    records_.push_back({p->name(), changed, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()});
     // Timing and range problems in user-written IR (a loop longer than the stream count, a write that does
     // not fit) are the user's; structural breakage is the pass's.
     const std::vector<std::string> errs = hw::ir2::Verify(g, hw::ir2::VerifyLevel::kStructure);

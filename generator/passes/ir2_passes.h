@@ -27,6 +27,8 @@ class Pass {
   virtual ~Pass() = default;
   virtual std::string name() const = 0;
   virtual bool Run(hw::ir2::Graph& g) = 0;  // true if the graph changed
+  // Whether the pass has anything to do on `g` at all; the manager skips it (no audit, no dump) when not.
+  virtual bool Applies(const hw::ir2::Graph&) const { return true; }
   // The verifier level that holds after this pass.
   virtual hw::ir2::VerifyLevel level() const = 0;
 };
@@ -44,6 +46,7 @@ std::unique_ptr<Pass> MakePass(const std::string& name, const PassOptions& optio
 struct PassRecord {
   std::string pass;
   bool changed = false;
+  double seconds = 0;  // the pass itself (not the verifier and audit around it)
 };
 
 class PassManager {

@@ -38,11 +38,15 @@ class Retime : public Pass {
   std::string name() const override { return "retime"; }
   VerifyLevel level() const override { return VerifyLevel::kRanges; }
 
+  bool Applies(const Graph& g) const override {
+    return std::none_of(g.nodes.begin(), g.nodes.end(), [&](const Node& v) { return Stateful(v.op) || Info(v.op).cost > k_; });
+  }
+
   bool Run(Graph& g) override {
+    if (!Applies(g)) return false;
     const int n = static_cast<int>(g.nodes.size());
     int first = INT32_MAX, last = -1;  // the fixed stages of the input and output ports
     for (const Node& v : g.nodes) {
-      if (Stateful(v.op) || Info(v.op).cost > k_) return false;
       if (v.op == Op::kInput) first = std::min(first, v.stage);
       if (v.op == Op::kOutput) last = std::max(last, v.stage);
     }
@@ -124,7 +128,9 @@ class Retime : public Pass {
     using Simplex = lemon::NetworkSimplex<lemon::SmartDigraph, int64_t, int64_t>;
     Simplex ns(net);
     ns.costMap(cost).supplyMap(supply);
-    const bool optimal = ns.run() == Simplex::OPTIMAL;
+    // The candidate-list pivot rule: 11 s instead of 15-33 s (block search, the default) on a 128 x 784 layer's
+    // 200,000 variables and 800,000 constraints (bench/retime_bench --large).
+    const bool optimal = ns.run(Simplex::CANDIDATE_LIST) == Simplex::OPTIMAL;
     HW_CHECK(optimal, fmt::format("retime: the flow problem of graph '{}' has no optimum", g.name));
     std::vector<int64_t> x(vars);
     for (int i = 0; i < vars; ++i) x[i] = ns.potential(node[i]) - ns.potential(node[0]);

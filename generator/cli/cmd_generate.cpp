@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "common/diag.h"
 #include "cli/lm_commands.h"
 #include "driver/generate.h"
 #include "model/lm_model_io.h"
@@ -18,6 +19,8 @@ void AddGenerate(CLI::App& app, Registry& r) {
     int k = 1;
     int streams = 0;
     int ir = 2;
+    double clock_ns = 0;
+    std::string target = "fpga";
     ArithFlags arith;
   };
   auto f = std::make_shared<Flags>();
@@ -30,9 +33,18 @@ void AddGenerate(CLI::App& app, Registry& r) {
   sub->add_option("--dump-after", f->dump_after, "only dump after these passes (comma-separated); with --ir 1: print the IR after this pass to stderr");
   sub->add_option("--ir", f->ir, "dense models: lower the layers through IR v2 (default) or the old IR v1 (kept while the migration finishes)")
       ->check(CLI::IsMember({1, 2}));
+  sub->add_option("--clock-ns", f->clock_ns, "dense models: a clock target in ns instead of --adders-per-stage (delay model: --target)");
+  sub->add_option("--target", f->target, "delay model for --clock-ns: fpga (Xilinx 7-series logic delays; asic is not there yet)")
+      ->check(CLI::IsMember({"fpga", "asic"}));
   sub->add_option("--streams", f->streams, "language models: stream slots S (default: the smallest that fits the feedback loop)");
   r.push_back({sub, [f]() {
-                 if (model::IsGraphManifest(f->model)) return GenerateLm({f->model, f->out, f->k, f->streams});
+                 if (f->clock_ns != 0 && f->target != "fpga")
+                   throw Error(Location{"", "", "--target"}, "only the fpga delay model exists so far (docs/architecture.md, timing)");
+                 if (model::IsGraphManifest(f->model)) {
+                   if (f->clock_ns != 0)
+                     throw Error(Location{f->model, "", "--clock-ns"}, "language models are scheduled by --adders-per-stage only, so far");
+                   return GenerateLm({f->model, f->out, f->k, f->streams});
+                 }
                  const auto t0 = std::chrono::steady_clock::now();
                  const model::Model m = LoadAnyModel(f->model);
                  driver::GenerateOptions o;
@@ -41,12 +53,21 @@ void AddGenerate(CLI::App& app, Registry& r) {
                  o.dump_after = f->dump_after;
                  o.dump_dir = f->dump_dir;
                  o.ir_version = f->ir;
+                 o.clock_ns = f->clock_ns;
                  const driver::CompiledDesign c = driver::Compile(m, o);
                  driver::WriteOutputDir(c.files, f->out);
                  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-                 std::cout << fmt::format("model '{}': {} layer(s), {} adder level(s) per stage, arithmetic {}\n", m.name,
-                                          m.layers.size(), f->k, f->arith.arith);
+                 std::cout << fmt::format("model '{}': {} layer(s), {}, arithmetic {}\n", m.name, m.layers.size(),
+                                          f->clock_ns > 0 ? fmt::format("clock target {:.2f} ns (fpga delay model)", f->clock_ns)
+                                                          : fmt::format("{} adder level(s) per stage", f->k),
+                                          f->arith.arith);
                  std::cout << report::FormatStatsTable(c.stats);
+                 if (f->clock_ns > 0) {
+                   for (const report::LayerStats& l : c.stats.layers)
+                     std::cout << fmt::format("  {}: slowest stage {:.3f} ns (logic + clock-to-Q + setup, no routing)\n", l.name, l.critical_ns);
+                   std::cout << fmt::format("estimated clock: {:.3f} ns ({:.0f} MHz) against the {:.2f} ns target\n", c.stats.total.critical_ns,
+                                            1000.0 / c.stats.total.critical_ns, f->clock_ns);
+                 }
                  std::cout << fmt::format("latency: {} clocks (input register + layers); throughput: 1 vector per clock{}\n",
                                           c.design.latency(), f->ir == 1 ? "; layers lowered through IR v1" : "");
                  std::cout << fmt::format("wrote {} files to {} in {:.2f} s\n", c.files.size(), f->out, secs);

@@ -38,6 +38,13 @@ std::vector<passes::PassTiming> Optimise(ir::Module& m, const GenerateOptions& o
   return pm.timings();
 }
 
+hw::ir2::TimingModel po_timing(const GenerateOptions& o) {
+  passes::ir2::PassOptions po;
+  po.adders_per_stage = o.adders_per_stage;
+  po.clock_ns = o.clock_ns;
+  return po.Timing();
+}
+
 // A module of the IR v1 design that stands for an IR v2 layer graph in the top and interface.json.
 ir::Module Shell(const model::Model& model, int index, const hw::ir2::Graph& g, int adders_per_stage) {
   ir::Module m;
@@ -93,6 +100,8 @@ CompiledDesign Compile(const model::Model& model, const GenerateOptions& options
   out.design.input_type = model.input;
   out.design.input_length = model.input_length;
   out.design.layers.resize(n);
+  if (options.clock_ns < 0 || (options.clock_ns > 0 && options.ir_version != 2))
+    throw Error(Location{"", "", "--clock-ns"}, options.clock_ns < 0 ? "must be positive" : "needs IR v2 (--ir 2, the default)");
   const int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const std::string templates = options.template_dir.empty() ? DefaultTemplateDir() : options.template_dir;
   if (options.ir_version == 2) {
@@ -114,12 +123,13 @@ CompiledDesign Compile(const model::Model& model, const GenerateOptions& options
       g = passes::LowerLayerToIr2(model, i, passes::ChoiceFor(options.lower, model.layers[i].name));
       passes::ir2::PassOptions po;
       po.adders_per_stage = options.adders_per_stage;
+      po.clock_ns = options.clock_ns;
       const std::string dump = options.dump_dir.empty() ? "" : (fs::path(options.dump_dir) / g.name).string();
       passes::ir2::PassManager(passes::ir2::DefaultPipeline(), po, dump, dump_after).Run(g);
       out.design.layers[i] = Shell(model, i, g, options.adders_per_stage);
       texts[i] = LayerText(model, i, g);
     });
-    out.stats = report::ComputeStats(model, out.graphs);
+    out.stats = report::ComputeStats(model, out.graphs, po_timing(options));
     out.files = emit::EmitDesign(out.design, texts, templates);
     return out;
   }

@@ -28,6 +28,9 @@ struct GenerateOptions {
   // and printed by its emitter; 1: the layer modules come from the old dense-chain IR (ir/datapath.h), kept for
   // one release while the migration finishes (issue 9). The top and interface.json are the same in both.
   int ir_version = 2;
+  // > 0: a clock target in ns (IR v2 only): the fpga delay model of ir2/timing.h decides how much logic fits
+  // between two registers, instead of adders_per_stage.
+  double clock_ns = 0;
 };
 
 struct CompiledDesign {

@@ -98,6 +98,7 @@ struct Node {
   // Analysis results (RangeAnalysis / Schedule): one per result.
   std::vector<Range> range;
   int level = 0;  // combinational depth in the timing model's units
+  double arrival = 0;  // clock-target schedules: ns from the stage's registers to this op's result
   int stage = 0;  // clock (pipeline stage) in which the value is computed
 };
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <unordered_map>
@@ -13,6 +14,7 @@
 #include "ir2/text.h"
 #include "passes/ir2_linear_form.h"
 #include "passes/ir2_retime.h"
+#include "passes/ir2_split_requant.h"
 #include "passes/ir2_sink.h"
 
 namespace hw::passes::ir2 {
@@ -51,10 +53,11 @@ class RangeAnalysis : public Pass {
 // register (stage = operands' stage + 1); writes happen in the stage of their operands.
 class Schedule : public Pass {
  public:
-  explicit Schedule(int k) : k_(k) {}
+  explicit Schedule(const PassOptions& o) : k_(o.adders_per_stage), timing_(o.Timing()) {}
   std::string name() const override { return "schedule"; }
   VerifyLevel level() const override { return VerifyLevel::kRanges; }
   bool Run(Graph& g) override {
+    if (!timing_.levels()) return RunClocked(g);
     bool changed = false;
     auto avail = [&](const Node& p) { return p.op == Op::kReg ? std::max(0, (p.stage - 1) * k_) : p.level; };
     int latency = 0;
@@ -130,7 +133,48 @@ class Schedule : public Pass {
   }
 
  private:
+  // As soon as possible under a delay model: an op joins the latest stage among its operands and starts when
+  // its operands of that stage have arrived; if it would end after the stage's budget it starts a new stage
+  // (its operands then come from registers). Graphs with state or memories are not scheduled this way.
+  bool RunClocked(Graph& g) {
+    const double budget = timing_.Budget();
+    int latency = 0;
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      Node& n = g.nodes[i];
+      if (n.op == Op::kStateRead || n.op == Op::kStateNext || n.op == Op::kMemRead || n.op == Op::kMemWrite || n.op == Op::kStreamId)
+        throw Error(Location{g.name, fmt::format("%{}", i), "--clock-ns"},
+                    "a clock target schedules graphs without state or memories only (use --adders-per-stage)");
+      int stage = 0;
+      for (const Use& u : n.operands)
+        if (g.nodes[u.node].op != Op::kConst) stage = std::max(stage, g.nodes[u.node].stage);
+      double start = 0;
+      for (const Use& u : n.operands)
+        if (g.nodes[u.node].op != Op::kConst && g.nodes[u.node].stage == stage) start = std::max(start, g.nodes[u.node].arrival);
+      const double d = timing_.Delay(g, n);
+      if (n.op == Op::kInput && g.inputs_registered) {
+        stage = 1, start = 0;
+      } else if (n.op == Op::kOutput) {
+        stage += 1, start = 0;
+        latency = std::max(latency, stage);
+      } else if (d > budget + 1e-9) {
+        throw Error(Location{g.name, fmt::format("%{} ({})", i, Info(n.op).name), "--clock-ns"},
+                    fmt::format("this op takes {:.3f} ns, more than a whole stage ({:.3f} ns of the {:.3f} ns clock)", d, budget, timing_.clock_ns));
+      } else if (start + d > budget + 1e-9) {
+        stage += 1, start = 0;
+      }
+      n.stage = stage;
+      n.arrival = start + d;
+      n.level = stage;
+    }
+    if (g.inputs_registered) --latency;
+    for (Node& n : g.nodes)
+      if (n.op == Op::kOutput) n.stage = latency + (g.inputs_registered ? 1 : 0);
+    g.latency = latency;
+    return true;
+  }
+
   int k_;
+  hw::ir2::TimingModel timing_;
 };
 
 class MaterializeRegisters : public Pass {
@@ -190,14 +234,22 @@ void ThrowIfInvalid(const Graph& g, VerifyLevel level, const std::string& when, 
 
 }  // namespace
 
-std::vector<std::string> DefaultPipeline() { return {"range-analysis", "schedule", "retime", "sink", "materialize-registers"}; }
+hw::ir2::TimingModel PassOptions::Timing() const {
+  hw::ir2::TimingModel t;
+  t.adders_per_stage = adders_per_stage;
+  if (clock_ns > 0) t.target = hw::ir2::TimingModel::Target::kFpga, t.clock_ns = clock_ns;
+  return t;
+}
+
+std::vector<std::string> DefaultPipeline() { return {"range-analysis", "split-requant", "schedule", "retime", "sink", "materialize-registers"}; }
 std::vector<std::string> RegisteredPasses() { return DefaultPipeline(); }
 
 std::unique_ptr<Pass> MakePass(const std::string& name, const PassOptions& o) {
   if (name == "range-analysis") return std::make_unique<RangeAnalysis>();
-  if (name == "schedule") return std::make_unique<Schedule>(o.adders_per_stage);
-  if (name == "retime") return MakeRetimePass(o.adders_per_stage);
-  if (name == "sink") return MakeSinkPass(o.adders_per_stage);
+  if (name == "schedule") return std::make_unique<Schedule>(o);
+  if (name == "split-requant") return MakeSplitRequantPass(o);
+  if (name == "retime") return MakeRetimePass(o);
+  if (name == "sink") return MakeSinkPass(o);
   if (name == "materialize-registers") return std::make_unique<MaterializeRegisters>();
   std::string known;
   for (const std::string& n : RegisteredPasses()) known += (known.empty() ? "" : ", ") + n;
@@ -223,9 +275,14 @@ void PassManager::Run(Graph& g) {
   dump("input");
   for (const auto& p : passes_) {
     ++step;
+    if (!p->Applies(g)) {
+      records_.push_back({p->name(), false, 0});
+      continue;
+    }
     const std::string before = hw::ir2::Dump(g, true);
+    const auto t0 = std::chrono::steady_clock::now();
     const bool changed = p->Run(g);
-    records_.push_back({p->name(), changed});
+    records_.push_back({p->name(), changed, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()});
     // Timing and range problems in user-written IR (a loop longer than the stream count, a write that does
     // not fit) are the user's; structural breakage is the pass's.
     const std::vector<std::string> errs = hw::ir2::Verify(g, hw::ir2::VerifyLevel::kStructure);

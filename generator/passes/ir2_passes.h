@@ -4,6 +4,7 @@
 // same as its input). Dumps go to numbered files, one per pass.
 //
 //   range-analysis         ranges of every result, from the op table's range rules (adds: linear forms, ir2_linear_form.h)
+//   split-requant          under a clock target: a requant too slow for one stage becomes an add and a requant
 //   schedule               levels and stages from the timing model (adders per stage K)
 //   retime                 stateless graphs: the stages that carry the fewest flip-flop bits within K levels per stage
 //                          and the same latency, exactly (min-cost flow; ir2_retime.h)
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "ir2/ir.h"
+#include "ir2/timing.h"
 #include "ir2/verify.h"
 
 namespace hw::passes::ir2 {
@@ -27,12 +29,16 @@ class Pass {
   virtual ~Pass() = default;
   virtual std::string name() const = 0;
   virtual bool Run(hw::ir2::Graph& g) = 0;  // true if the graph changed
+  // Whether the pass has anything to do on `g` at all; the manager skips it (no audit, no dump) when not.
+  virtual bool Applies(const hw::ir2::Graph&) const { return true; }
   // The verifier level that holds after this pass.
   virtual hw::ir2::VerifyLevel level() const = 0;
 };
 
 struct PassOptions {
   int adders_per_stage = 1;  // K: the most adder levels between two registers
+  double clock_ns = 0;       // > 0: schedule by the fpga delay model for this clock period instead of K (ir2/timing.h)
+  hw::ir2::TimingModel Timing() const;
 };
 
 // The registered pass names, in the default order.
@@ -44,6 +50,7 @@ std::unique_ptr<Pass> MakePass(const std::string& name, const PassOptions& optio
 struct PassRecord {
   std::string pass;
   bool changed = false;
+  double seconds = 0;  // the pass itself (not the verifier and audit around it)
 };
 
 class PassManager {

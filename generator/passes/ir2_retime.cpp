@@ -34,15 +34,19 @@ struct Difference {
 
 class Retime : public Pass {
  public:
-  explicit Retime(int k) : k_(k) {}
+  explicit Retime(const PassOptions& o) : timing_(o.Timing()), budget_(timing_.Budget()) {}
   std::string name() const override { return "retime"; }
   VerifyLevel level() const override { return VerifyLevel::kRanges; }
 
+  bool Applies(const Graph& g) const override {
+    return std::none_of(g.nodes.begin(), g.nodes.end(), [&](const Node& v) { return Stateful(v.op) || timing_.Delay(g, v) > budget_ + 1e-9; });
+  }
+
   bool Run(Graph& g) override {
+    if (!Applies(g)) return false;
     const int n = static_cast<int>(g.nodes.size());
     int first = INT32_MAX, last = -1;  // the fixed stages of the input and output ports
     for (const Node& v : g.nodes) {
-      if (Stateful(v.op) || Info(v.op).cost > k_) return false;
       if (v.op == Op::kInput) first = std::min(first, v.stage);
       if (v.op == Op::kOutput) last = std::max(last, v.stage);
     }
@@ -82,9 +86,10 @@ class Retime : public Pass {
       }
     }
     // Paths of more than K levels need a register: walk back from every op while the path stays within K.
-    std::vector<int> dist(n, -1);
+    std::vector<double> delay(n), dist(n, -1);
+    for (int v = 0; v < n; ++v) delay[v] = timing_.Delay(g, g.nodes[v]);
     for (int v = 0; v < n; ++v) {
-      const int cv = Info(g.nodes[v].op).cost;
+      const double cv = delay[v];
       if (cv == 0 || !live(v)) continue;
       std::priority_queue<int> todo;  // highest id first: every reader inside the cone is done before its operands
       std::vector<int> touched = {v};
@@ -97,8 +102,8 @@ class Retime : public Pass {
         for (const hw::ir2::Use& u : g.nodes[y].operands) {
           const int x = u.node;
           if (!live(x)) continue;
-          const int cand = dist[y] + Info(g.nodes[x].op).cost;
-          if (cand > k_) {
+          const double cand = dist[y] + delay[x];
+          if (cand > budget_ + 1e-9) {
             cons.push_back({S(x), S(v), 1});
             continue;
           }
@@ -124,7 +129,9 @@ class Retime : public Pass {
     using Simplex = lemon::NetworkSimplex<lemon::SmartDigraph, int64_t, int64_t>;
     Simplex ns(net);
     ns.costMap(cost).supplyMap(supply);
-    const bool optimal = ns.run() == Simplex::OPTIMAL;
+    // The candidate-list pivot rule: 11 s instead of 15-33 s (block search, the default) on a 128 x 784 layer's
+    // 200,000 variables and 800,000 constraints (bench/retime_bench --large).
+    const bool optimal = ns.run(Simplex::CANDIDATE_LIST) == Simplex::OPTIMAL;
     HW_CHECK(optimal, fmt::format("retime: the flow problem of graph '{}' has no optimum", g.name));
     std::vector<int64_t> x(vars);
     for (int i = 0; i < vars; ++i) x[i] = ns.potential(node[i]) - ns.potential(node[0]);
@@ -146,27 +153,29 @@ class Retime : public Pass {
       for (int v = 0; v < n; ++v) g.nodes[v].stage = saved[v].first, g.nodes[v].level = saved[v].second;
       return false;
     }
-    // Levels: the depth of an op inside its stage, on top of the stages before it.
-    std::vector<int> local(n, 0);
+    // Levels (and arrival times): the depth of an op inside its stage, on top of the stages before it.
+    std::vector<double> local(n, 0);
     for (int v = 0; v < n; ++v) {
       Node& nv = g.nodes[v];
       if (!live(v) || nv.op == Op::kInput || nv.op == Op::kOutput) continue;
-      int d = 0;
+      double d = 0;
       for (const hw::ir2::Use& u : nv.operands)
         if (live(u.node) && g.nodes[u.node].stage == nv.stage) d = std::max(d, local[u.node]);
-      local[v] = d + Info(nv.op).cost;
-      HW_CHECK(local[v] <= k_, fmt::format("retime: graph '{}': %{} has {} levels in its stage", g.name, v, local[v]));
-      nv.level = (nv.stage - 1) * k_ + local[v];
+      local[v] = d + delay[v];
+      HW_CHECK(local[v] <= budget_ + 1e-9, fmt::format("retime: graph '{}': %{} ends {} into its stage, beyond its budget", g.name, v, local[v]));
+      nv.arrival = local[v];
+      nv.level = timing_.levels() ? (nv.stage - 1) * timing_.adders_per_stage + static_cast<int>(local[v]) : nv.stage;
     }
     return true;
   }
 
  private:
-  int k_;
+  hw::ir2::TimingModel timing_;
+  double budget_;
 };
 
 }  // namespace
 
-std::unique_ptr<Pass> MakeRetimePass(int adders_per_stage) { return std::make_unique<Retime>(adders_per_stage); }
+std::unique_ptr<Pass> MakeRetimePass(const PassOptions& o) { return std::make_unique<Retime>(o); }
 
 }  // namespace hw::passes::ir2

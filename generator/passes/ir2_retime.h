@@ -1,6 +1,6 @@
 // The `retime` pass: for a graph without state or memories (a layer of a dense chain), places every op in the
 // pipeline stage that makes the design carry the fewest flip-flop bits, among all placements that keep at most
-// K levels of logic between two registers and the latency the schedule found. Exact, not a heuristic.
+// K levels of logic (or, under a clock target, the stage's delay budget) between two registers and the latency the schedule found. Exact, not a heuristic.
 //
 // The problem is Leiserson and Saxe's minimum-area retiming ("Retiming synchronous circuitry", Algorithmica 6,
 // 1991) for a DAG with fixed ends: an integer stage s(v) per op;
@@ -24,6 +24,7 @@
 
 namespace hw::passes::ir2 {
 
-std::unique_ptr<Pass> MakeRetimePass(int adders_per_stage);
+// K levels, or the delay budget of a clock target (options.clock_ns, ir2/timing.h) between two registers.
+std::unique_ptr<Pass> MakeRetimePass(const PassOptions& options);
 
 }  // namespace hw::passes::ir2

@@ -34,11 +34,13 @@ struct Reader {
 
 class Sink : public Pass {
  public:
-  explicit Sink(int k) : k_(k) {}
+  explicit Sink(int k, bool clocked) : k_(k), clocked_(clocked) {}
+  bool Applies(const Graph&) const override { return !clocked_; }
   std::string name() const override { return "sink"; }
   VerifyLevel level() const override { return VerifyLevel::kRanges; }
 
   bool Run(Graph& g) override {
+    if (clocked_) return false;
     for (const Node& n : g.nodes)
       if (n.op == Op::kReg) return false;  // registers already explicit: stages are fixed
     const size_t n_nodes = g.nodes.size();
@@ -204,6 +206,7 @@ class Sink : public Pass {
   }
 
   int k_;
+  bool clocked_;
   std::vector<std::vector<Reader>> readers_;
   std::vector<std::vector<Lifetime>> life_;  // per node and result
 };
@@ -225,6 +228,6 @@ int64_t DelayLineBits(const Graph& g) {
   return bits;
 }
 
-std::unique_ptr<Pass> MakeSinkPass(int adders_per_stage) { return std::make_unique<Sink>(adders_per_stage); }
+std::unique_ptr<Pass> MakeSinkPass(const PassOptions& o) { return std::make_unique<Sink>(o.adders_per_stage, o.clock_ns > 0); }
 
 }  // namespace hw::passes::ir2

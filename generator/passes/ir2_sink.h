@@ -30,6 +30,7 @@ namespace hw::passes::ir2 {
 // carried from its stage to its last reader's, in one shared delay line.
 int64_t DelayLineBits(const hw::ir2::Graph& g);
 
-std::unique_ptr<Pass> MakeSinkPass(int adders_per_stage);
+// Does not apply under a clock target (options.clock_ns > 0): its moves are counted in levels.
+std::unique_ptr<Pass> MakeSinkPass(const PassOptions& options);
 
 }  // namespace hw::passes::ir2

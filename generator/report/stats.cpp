@@ -67,7 +67,7 @@ DesignStats ComputeStats(const model::Model& model, const ir::Design& design) {
   return s;
 }
 
-DesignStats ComputeStats(const model::Model& model, const std::vector<hw::ir2::Graph>& layers) {
+DesignStats ComputeStats(const model::Model& model, const std::vector<hw::ir2::Graph>& layers, const hw::ir2::TimingModel& timing) {
   using hw::ir2::Op;
   DesignStats s;
   int latency = 1;  // the top's input register
@@ -88,8 +88,10 @@ DesignStats ComputeStats(const model::Model& model, const std::vector<hw::ir2::G
         default: break;
       }
       l.levels = std::max(l.levels, n.level);
+      if (!timing.levels()) l.critical_ns = std::max(l.critical_ns, n.arrival + timing.RegisterOverheadNs());
     }
     l.latency = g.latency;
+    s.total.critical_ns = std::max(s.total.critical_ns, l.critical_ns);
     latency += g.latency;
     Accumulate(s, l);
   }

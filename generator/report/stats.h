@@ -6,6 +6,7 @@
 
 #include "ir/datapath.h"
 #include "ir2/ir.h"
+#include "ir2/timing.h"
 #include "model/model.h"
 
 namespace hw::report {
@@ -24,6 +25,7 @@ struct LayerStats {
   long register_bits = 0;
   int levels = 0;
   int latency = 0;
+  double critical_ns = 0;  // clock-target schedules: the slowest stage's logic plus clock-to-Q and setup (ns)
 };
 
 struct DesignStats {
@@ -35,7 +37,8 @@ DesignStats ComputeStats(const model::Model& model, const ir::Design& design);
 // The same figures for a dense chain lowered to IR v2, one scheduled graph (with registers) per layer.
 // Adders count two-input additions (an n-operand add is n-1 of them; a one-operand add is a negation and
 // counts one); threshold comparisons count as requant units, as in the IR v1 lowering.
-DesignStats ComputeStats(const model::Model& model, const std::vector<hw::ir2::Graph>& layers);
+DesignStats ComputeStats(const model::Model& model, const std::vector<hw::ir2::Graph>& layers,
+                         const hw::ir2::TimingModel& timing = {});
 
 // A fixed-width table for the terminal.
 std::string FormatStatsTable(const DesignStats& s);

@@ -3,7 +3,8 @@
 // ternary, 1..12-bit signed/unsigned), signed/unsigned inputs, biases, per-channel M and S, relu/none,
 // 1..3 layers, K = 1, 2, 3 and both arithmetic modes vary with the seed. Every model runs through both IRs
 // (--ir 1 and --ir 2, the dense chain's migration to IR v2); with IR v2 every third model's first layer uses
-// threshold activations.
+// threshold activations. Variant 3 schedules IR v2 by a clock target (5, 7 or 9 ns, the fpga delay model)
+// instead of K.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -29,11 +30,12 @@ std::string Lint(const std::string& rtl, const std::string& top) {
 class RandomModelCosim : public ::testing::TestWithParam<std::tuple<int, int>> {};
 
 TEST_P(RandomModelCosim, RtlMatchesReferenceBitForBit) {
-  const auto [seed, ir] = GetParam();
+  const auto [seed, variant] = GetParam();
+  const int ir = variant == 1 ? 1 : 2;
   model::RandomModelSpec spec;
   model::Model generated = model::RandomModel(spec, seed);
   if (ir == 2 && seed % 3 == 0) model::UseRandomThresholds(generated, 0, seed);
-  const fs::path dir = fs::path(HW_BINARY_DIR) / "test_out" / "cosim" / fmt::format("{}_ir{}", generated.name, ir);
+  const fs::path dir = fs::path(HW_BINARY_DIR) / "test_out" / "cosim" / fmt::format("{}_v{}", generated.name, variant);
   fs::remove_all(dir);
   model::WriteModel(generated, (dir / "model").string());
   const model::Model m = model::LoadModel((dir / "model" / "model.json").string());
@@ -44,6 +46,7 @@ TEST_P(RandomModelCosim, RtlMatchesReferenceBitForBit) {
   o.lower.arith.mode = mode == 0 ? passes::ArithMode::kCsd : passes::ArithMode::kCmvm;
   o.lower.arith.depth = mode == 2 ? arith::DepthMode::kMinimum : arith::DepthMode::kUnconstrained;
   o.ir_version = ir;
+  if (variant == 3) o.clock_ns = 5 + 2 * (seed % 3);
   const driver::CompiledDesign c = driver::Compile(m, o);
   const std::string rtl = (dir / "rtl").string();
   driver::WriteOutputDir(c.files, rtl);
@@ -64,6 +67,7 @@ TEST_P(RandomModelCosim, RtlMatchesReferenceBitForBit) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, RandomModelCosim, ::testing::Combine(::testing::Range(1, 37), ::testing::Values(1, 2)));
+INSTANTIATE_TEST_SUITE_P(Clocked, RandomModelCosim, ::testing::Combine(::testing::Range(1, 13), ::testing::Values(3)));
 
 }  // namespace
 }  // namespace hw

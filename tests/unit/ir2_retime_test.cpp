@@ -101,7 +101,7 @@ TEST(Ir2Retime, FindsTheBruteForceMinimum) {
       const int64_t before = DelayLineBits(g);
       const int latency = g.latency;
       const int64_t best = BruteForce(g, k);
-      const bool changed = MakeRetimePass(k)->Run(g);
+      const bool changed = MakeRetimePass({k})->Run(g);
       SCOPED_TRACE(fmt::format("seed {} K {}\n{}", seed, k, hw::ir2::Dump(g, true)));
       EXPECT_TRUE(MeetsK(g, k));
       EXPECT_EQ(g.latency, latency);
@@ -120,7 +120,7 @@ TEST(Ir2Retime, DenseLayersGetNoMoreFlipFlopsAndKeepTheirLatency) {
       Graph g = Scheduled(LowerLayerToIr2(m, 0, ArithChoice{}), k);
       const int64_t before = DelayLineBits(g);
       const int latency = g.latency;
-      MakeRetimePass(k)->Run(g);
+      MakeRetimePass({k})->Run(g);
       EXPECT_TRUE(MeetsK(g, k)) << seed << " K " << k;
       EXPECT_EQ(g.latency, latency);
       EXPECT_LE(DelayLineBits(g), before);
@@ -134,7 +134,7 @@ TEST(Ir2Retime, DenseLayersGetNoMoreFlipFlopsAndKeepTheirLatency) {
 TEST(Ir2Retime, LeavesStatefulGraphsAlone) {
   Graph g = Scheduled(hw::ir2::Parse(ReadFileOrThrow(std::string(HW_TEST_DATA) + "/ir2/accumulator.ir", "ir"), "accumulator.ir"), 1);
   const std::string before = hw::ir2::Dump(g, true);
-  EXPECT_FALSE(MakeRetimePass(1)->Run(g));
+  EXPECT_FALSE(MakeRetimePass({1})->Run(g));
   EXPECT_EQ(hw::ir2::Dump(g, true), before);
 }
 

@@ -44,7 +44,7 @@ TEST(Ir2Sink, WideResultMovesDownToItsReader) {
   int64_t chain = 0;
   for (int i = 3; i <= 7; ++i) chain += hw::ir2::TypeOf(g.nodes[i].range[0]).width;
   EXPECT_EQ(before, 8 * 1 + 8 * 4 + 17 * 4 + chain);
-  EXPECT_TRUE(MakeSinkPass(1)->Run(g));
+  EXPECT_TRUE(MakeSinkPass({1})->Run(g));
   // w starts the stage before its reader (both are one adder level; K = 1 puts one level per stage).
   EXPECT_EQ(g.nodes[2].stage, 4);
   EXPECT_EQ(g.nodes[2].level, 4);
@@ -57,7 +57,7 @@ TEST(Ir2Sink, NarrowingOpStaysAndThePassSaysUnchanged) {
   text.replace(text.find("%2 = add %0<<8, %0"), 18, "%2 = requant %0 add=0 shift=4 clamp=[-8, 7]");
   Graph g = Scheduled(text);
   const std::string before = hw::ir2::Dump(g, true);
-  EXPECT_FALSE(MakeSinkPass(1)->Run(g));
+  EXPECT_FALSE(MakeSinkPass({1})->Run(g));
   EXPECT_EQ(hw::ir2::Dump(g, true), before);
 }
 
@@ -65,7 +65,7 @@ TEST(Ir2Sink, ReadsMoveWithTheirWritesWithinTheLoopBound) {
   const std::string text = ReadFileOrThrow(std::string(HW_TEST_DATA) + "/ir2/kvcache.ir", "ir");
   Graph g = Scheduled(text);
   const int64_t before = DelayLineBits(g);
-  EXPECT_TRUE(MakeSinkPass(1)->Run(g));
+  EXPECT_TRUE(MakeSinkPass({1})->Run(g));
   EXPECT_LT(DelayLineBits(g), before);
   // The cached values are read and selected just before the multipliers that use them; their writes follow the
   // reads so that a token never sees its own write.

@@ -1,0 +1,48 @@
+// Timing models: how long an op takes, and how much fits between two registers.
+//
+//   levels (default, `--adders-per-stage K`): every op costs its op-table cost in adder levels (an add 1, a
+//           multiplier 2); a stage holds at most K levels.
+//   fpga   (`--clock-ns T --target fpga`): logic delays in ns of a Xilinx 7-series slice, from the cell timing
+//           annotations of yosys's own xc7 library (/usr/share/yosys/xilinx/cells_sim.v, yosys 0.23; figures
+//           from prjxray-db's Artix-7 timing database, the data behind yosys's abc9 timing-driven mapping):
+//             LUT6 input I0 -> O                         0.642 ns (the slowest pin)
+//             CARRY4 S[0] -> O[3] (a chain of one)       0.582 ns
+//             CARRY4 S[0] -> CO[3] (first of a chain)    0.508 ns,  CI -> CO[3] 0.114 ns per further 4 bits,
+//             CARRY4 CI -> O[3] (last of a chain)        0.313 ns
+//             FDRE C -> Q 0.303 ns, D setup 0 ns (-0.046 in the database; yosys rounds it to 0)
+//           A w-bit adder or comparator is one LUT level (the operand XOR) and ceil(w/4) CARRY4s:
+//             t(w) = 0.642 + 0.582                               for w <= 4
+//             t(w) = 0.642 + 0.508 + 0.114 * (ceil(w/4) - 2) + 0.313   for w > 4
+//           a select or a bitwise op one LUT (0.642), a requant its rounding adder plus, when a clamp can
+//           trigger, a comparator and a LUT for the select; a stage's budget is T - 0.303 (clock to Q) - 0.
+//           Routing delays are not included: these are logic-only estimates, as yosys's `sta` gives them.
+//           Ops the dense chain does not use (multipliers, tables, variable shifts, state and memories) get
+//           coarse LUT-level estimates (see timing.cpp) and are not calibrated.
+#pragma once
+
+#include <string>
+
+#include "ir2/ir.h"
+
+namespace hw::ir2 {
+
+struct TimingModel {
+  enum class Target { kLevels, kFpga };
+  Target target = Target::kLevels;
+  int adders_per_stage = 1;  // levels: K
+  double clock_ns = 0;       // fpga: the clock period T
+
+  bool levels() const { return target == Target::kLevels; }
+  // What one stage may hold: K levels, or T minus the register's clock-to-Q and setup (ns).
+  double Budget() const;
+  // The op's delay in the model's unit (levels or ns). Needs ranges (widths) for the fpga model.
+  double Delay(const Graph& g, const Node& n) const;
+  // Register overhead added to a stage's logic for a clock estimate (ns; 0 for levels).
+  double RegisterOverheadNs() const;
+  std::string Describe() const;  // "K = 2 adder levels per stage" / "fpga (xc7 logic delays), clock 4.00 ns"
+};
+
+// ns of a w-bit carry-chain adder or comparator in the fpga model.
+double FpgaAdderNs(int width);
+
+}  // namespace hw::ir2

@@ -1,0 +1,110 @@
+// Clock targets (ir2/timing.h): the fpga delay model's adder figures, schedules that keep every stage within
+// the clock, retiming and split-requant under a clock, and the error for a clock shorter than one op.
+#include "ir2/timing.h"
+
+#include <gtest/gtest.h>
+
+#include "common/diag.h"
+#include "cosim/cosim.h"
+#include "ir2/interpreter.h"
+#include "ir2/op_table.h"
+#include "model/random_model.h"
+#include "passes/ir2_passes.h"
+#include "passes/lower_layer_ir2.h"
+#include "reference/reference.h"
+
+namespace hw::ir2 {
+namespace {
+
+TEST(Timing, FpgaAdderFollowsTheCarryChain) {
+  // LUT 0.642 + CARRY4: S->O[3] 0.582 for one; S->CO[3] 0.508, CI->CO[3] 0.114 each further, CI->O[3] 0.313
+  EXPECT_NEAR(FpgaAdderNs(4), 0.642 + 0.582, 1e-9);
+  EXPECT_NEAR(FpgaAdderNs(8), 0.642 + 0.508 + 0.313, 1e-9);
+  EXPECT_NEAR(FpgaAdderNs(16), 0.642 + 0.508 + 2 * 0.114 + 0.313, 1e-9);
+  EXPECT_LT(FpgaAdderNs(12), FpgaAdderNs(13));
+  TimingModel levels;
+  levels.adders_per_stage = 3;
+  EXPECT_EQ(levels.Budget(), 3);
+}
+
+// Every op ends within the stage budget, after the same-stage operands it reads.
+void ExpectWithinClock(const Graph& g, const TimingModel& t) {
+  for (size_t v = 0; v < g.nodes.size(); ++v) {
+    const Node& n = g.nodes[v];
+    if (n.op == Op::kConst || n.op == Op::kOutput || n.op == Op::kReg) continue;
+    EXPECT_LE(n.arrival, t.Budget() + 1e-9) << g.name << " %" << v;
+    for (const Use& u : n.operands) {
+      const Node& p = g.nodes[u.node];
+      if (p.op == Op::kConst) continue;
+      EXPECT_LE(p.stage, n.stage);
+      if (p.stage == n.stage) EXPECT_GE(n.arrival + 1e-9, p.arrival + t.Delay(g, n)) << g.name << " %" << v;
+    }
+  }
+}
+
+TEST(Timing, ClockedLayersStayWithinTheClockAndComputeTheSame) {
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    const model::Model m = model::RandomModel(model::RandomModelSpec{}, seed);
+    const reference::Batch x = cosim::RandomInputs(m, 30, seed);
+    const reference::Trace tr = reference::Run(m, x);
+    int previous_latency = 1 << 30;
+    for (double clock : {5.0, 7.0, 10.0}) {
+      passes::ir2::PassOptions o;
+      o.clock_ns = clock;
+      int latency = 0;
+      for (int i = 0; i < static_cast<int>(m.layers.size()); ++i) {
+        Graph g = passes::LowerLayerToIr2(m, i, passes::ArithChoice{});
+        // the schedule and retime, without registers, to look at stages and arrivals
+        passes::ir2::PassManager({"range-analysis", "split-requant", "schedule", "retime"}, o).Run(g);
+        ExpectWithinClock(g, o.Timing());
+        passes::ir2::PassManager({"materialize-registers"}, o).Run(g);
+        latency += g.latency;
+        Interpreter in(g);
+        const reference::Batch& layer_in = i == 0 ? x : tr.layers[i - 1];
+        for (Eigen::Index r = 0; r < x.rows(); ++r) {
+          const std::vector<int64_t> y = in.Step(std::vector<int64_t>(layer_in.row(r).data(), layer_in.row(r).data() + layer_in.cols()));
+          for (size_t k = 0; k < y.size(); ++k) ASSERT_EQ(y[k], tr.layers[i](r, static_cast<Eigen::Index>(k))) << m.name << " " << clock;
+        }
+      }
+      EXPECT_LE(latency, previous_latency) << m.name << ": a longer clock never needs more stages";
+      previous_latency = latency;
+    }
+  }
+}
+
+TEST(Timing, AClockShorterThanAnOpIsAnError) {
+  const model::Model m = model::RandomModel(model::RandomModelSpec{}, 3);
+  Graph g = passes::LowerLayerToIr2(m, 0, passes::ArithChoice{});
+  passes::ir2::PassOptions o;
+  o.clock_ns = 0.9;  // less than a LUT and a carry chain
+  try {
+    passes::ir2::PassManager(passes::ir2::DefaultPipeline(), o).Run(g);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("more than a whole stage"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--clock-ns"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Timing, SlowRequantsAreSplitOnlyUnderAClock) {
+  // a 31-bit multiplier makes a wide rounding adder in front of the clamp
+  model::Model m = model::RandomModel(model::RandomModelSpec{}, 5);
+  auto& d = std::get<model::DenseLayer>(m.layers[0].op);
+  std::fill(d.multiplier.begin(), d.multiplier.end(), (int64_t{1} << 30) + 12345);
+  std::fill(d.shift.begin(), d.shift.end(), 36);
+  auto requants = [&](const passes::ir2::PassOptions& o) {
+    Graph g = passes::LowerLayerToIr2(m, 0, passes::ArithChoice{});
+    passes::ir2::PassManager({"range-analysis", "split-requant"}, o).Run(g);
+    int n = 0, with_constant = 0;
+    for (const Node& v : g.nodes) n += v.op == Op::kRequant, with_constant += v.op == Op::kRequant && v.add != 0;
+    return std::pair{n, with_constant};
+  };
+  passes::ir2::PassOptions levels, clocked;
+  clocked.clock_ns = 3;
+  EXPECT_GT(requants(levels).second, 0);
+  EXPECT_EQ(requants(clocked).first, requants(levels).first);
+  EXPECT_EQ(requants(clocked).second, 0);
+}
+
+}  // namespace
+}  // namespace hw::ir2

@@ -260,9 +260,7 @@ class Printer {
         // Only the clamp comparisons that can trigger are printed (the others are always false).
         // The operand as it enters the rounding adder: shifted left and maybe negated (free wiring / a subtraction).
         const Use& u = n.operands[0];
-        const Range r0 = g_.nodes[u.node].range[u.result];
-        const int64_t e0 = (u.neg ? -1 : 1) * (r0.lo * (int64_t{1} << u.shift)), e1 = (u.neg ? -1 : 1) * (r0.hi * (int64_t{1} << u.shift));
-        const Range a{std::min(e0, e1), std::max(e0, e1)};
+        const Range a = hw::ir2::OperandRange(g_, u);
         const int64_t slo = (a.lo + n.add) >> n.shift, shi = (a.hi + n.add) >> n.shift;
         const bool clamp_lo = slo < n.lo, clamp_hi = shi > n.hi;
         Range hull{std::min({a.lo + n.add, int64_t{-1}}), std::max({a.hi + n.add, int64_t{0}})};

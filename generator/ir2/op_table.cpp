@@ -82,10 +82,8 @@ const std::vector<OpInfo> kOps = {
     {Op::kRequant, "requant", 1, 1, 1, SymbolKind::kNone, 1, false,
      [](const Graph& g, const Node& n, int) {
        // monotonic in its operand: the ends of the operand's (shifted, maybe negated) range
-       const Use& u = n.operands[0];
-       const Range& a = R(g, u);
-       const int64_t x = Requant(n, Shifted(u, a.lo)), y = Requant(n, Shifted(u, a.hi));
-       return Range{std::min(x, y), std::max(x, y)};
+       const Range a = OperandRange(g, n.operands[0]);
+       return Range{Requant(n, a.lo), Requant(n, a.hi)};
      },
      [](const EvalContext&, const Node& n, const std::vector<int64_t>& v, int64_t* r) { r[0] = Requant(n, Shifted(n.operands[0], v[0])); },
      true},
@@ -258,6 +256,12 @@ std::vector<int> Graph::Outputs() const {
   for (size_t i = 0; i < nodes.size(); ++i)
     if (nodes[i].op == Op::kOutput) v.push_back(static_cast<int>(i));
   return v;
+}
+
+Range OperandRange(const Graph& g, const Use& u) {
+  const Range& r = R(g, u);
+  const __int128 a = static_cast<__int128>(r.lo) << u.shift, b = static_cast<__int128>(r.hi) << u.shift;
+  return u.neg ? Range{Sat(-b), Sat(-a)} : Range{Sat(a), Sat(b)};
 }
 
 }  // namespace hw::ir2

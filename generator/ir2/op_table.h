@@ -60,5 +60,7 @@ const OpInfo* FindOp(const std::string& name);
 const std::vector<OpInfo>& AllOps();
 // Results of node `n`: the table's count, except a state_read of a state with lanes (one result per lane).
 int Results(const Graph& g, const Node& n);
+// The range of operand `u` as its reader sees it: +-(value << shift) (saturated at +-2^62 like every range).
+Range OperandRange(const Graph& g, const Use& u);
 
 }  // namespace hw::ir2

@@ -49,9 +49,9 @@ double TimingModel::Delay(const Graph& g, const Node& n) const {
     }
     case Op::kRequant: {
       const Use& u = n.operands[0];
-      const Range a = g.nodes[u.node].range[u.result];
+      const Range a = OperandRange(g, u);
       double t = (n.add != 0 || u.neg) ? FpgaAdderNs(WidthOf(g, u) + u.shift + 1) : 0;
-      const int64_t lo = (a.lo * (int64_t{1} << u.shift) + n.add) >> n.shift, hi = (a.hi * (int64_t{1} << u.shift) + n.add) >> n.shift;
+      const int64_t lo = (a.lo + n.add) >> n.shift, hi = (a.hi + n.add) >> n.shift;
       if (u.neg || lo < n.lo || hi > n.hi) t += FpgaAdderNs(WidthOf(g, u) + u.shift + 1) + kLut;  // compare + select
       return t;
     }

@@ -34,10 +34,8 @@ class SplitRequant : public Pass {
       if (n.op == Op::kRequant && (n.add != 0 || !plain) && timing_.Delay(g, g.nodes[i]) > timing_.Budget()) {
         // the sum first (its own op, its own range), then the requant of it with no rounding constant
         const Use a = n.operands[0];
-        const hw::ir2::Range r = out[a.node].range[a.result];
-        const __int128 e0 = (a.neg ? -1 : 1) * (static_cast<__int128>(r.lo) << a.shift),
-                       e1 = (a.neg ? -1 : 1) * (static_cast<__int128>(r.hi) << a.shift);
-        const int64_t lo = static_cast<int64_t>(std::min(e0, e1)) + n.add, hi = static_cast<int64_t>(std::max(e0, e1)) + n.add;
+        const hw::ir2::Range r = hw::ir2::OperandRange(g, g.nodes[i].operands[0]);
+        const int64_t lo = r.lo + n.add, hi = r.hi + n.add;
         Node sum;
         sum.op = Op::kAdd;
         sum.operands = {a};

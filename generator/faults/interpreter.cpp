@@ -33,7 +33,7 @@ Interpreter::Interpreter(const ir::Design& d, const std::vector<HwFault>& faults
     for (size_t id = 0; id < m.nodes.size(); ++id) {
       const ir::Node& n = m.nodes[id];
       Node& N = L.nodes[id];
-      HW_CHECK(n.width >= 1 && n.width <= 62, "node width out of the interpreter's range");
+      HW_CHECK(n.width >= 1 && n.width <= 64, "node width out of the interpreter's range");
       N.kind = n.kind;
       N.width = n.width;
       N.is_signed = n.is_signed;
@@ -67,7 +67,7 @@ Interpreter::Interpreter(const ir::Design& d, const std::vector<HwFault>& faults
         const int sh_w = N.sum_w - n.rq.shift;
         N.cmp_w = std::max(sh_w + (N.sum_signed ? 0 : 1),
                            ir::WidthOf(std::min<int64_t>(n.rq.lo, -1), std::max<int64_t>(n.rq.hi, 0), &dummy));
-        HW_CHECK(N.sum_w <= 62 && N.cmp_w <= 62, "requant wider than the interpreter's range");
+        HW_CHECK(N.sum_w <= 64 && N.cmp_w <= 64, "requant wider than the interpreter's range");
         N.clamp_lo = slo < n.rq.lo;
         N.clamp_hi = shi > n.rq.hi;
         N.shift = n.rq.shift;

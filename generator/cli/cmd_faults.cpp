@@ -158,7 +158,7 @@ int RunRtlCheck(const Flags& f, const faults::Evaluator& ev, const driver::Gener
     WriteFileOrThrow((fs::path(work) / "faults.txt").string(), list);
     std::cout << fmt::format("rtl check {}: {} {} fault(s) ({}): RTL == fault model on {} of {} vectors ({} mismatches); "
                              "{} vectors differ from the fault-free model; verilator build {:.1f} s\n",
-                             i, set.size(), faults::ToString(k.level), i % kinds.size() == 5 ? "register + adder" : k.level == faults::Level::kWeight ? f.weight_kind : k.adder_kind,
+                             i, set.size(), i % kinds.size() == 5 ? "mixed" : faults::ToString(k.level), i % kinds.size() == 5 ? "register + adder" : k.level == faults::Level::kWeight ? f.weight_kind : k.adder_kind,
                              r.passed, r.passed + r.failed, r.failed, r.differ_from_clean, r.build_seconds);
     bad += r.failed > 0 ? 1 : 0;
     total_diff += r.differ_from_clean;
@@ -169,6 +169,7 @@ int RunRtlCheck(const Flags& f, const faults::Evaluator& ev, const driver::Gener
 
 int Run(const Flags& f) {
   const auto t_start = std::chrono::steady_clock::now();
+  std::cout << std::unitbuf;  // progress lines appear as they are computed, also when redirected
   CheckRates(f.weight_rates, "--weight-rates");
   CheckRates(f.adder_rates, "--adder-rates");
   CheckRates(f.register_rates, "--register-rates");
@@ -196,6 +197,10 @@ int Run(const Flags& f) {
 
   if (!f.fault_list.empty()) {
     const faults::FaultSet set = faults::ReadFaultList(f.fault_list, m, c.design);
+    if (!set.weights.empty() && !set.hw.empty())
+      throw Error(Location{f.fault_list, "", ""},
+                  "lists both weight faults and hardware faults; hardware faults name nodes of the fault-free design, "
+                  "which a faulty weight changes: put them in separate lists");
     const faults::Quality q = ev.Evaluate(set);
     std::cout << fmt::format("{}: {} fault(s): accuracy {}, outputs changed {}\n", f.fault_list, set.size(), Pct(q.accuracy),
                              Pct(q.changed));
@@ -250,6 +255,30 @@ int Run(const Flags& f) {
         per_layer.push_back(faults::RunPoint(ev, level, layer, r, -1, so));
         PrintPoint(per_layer.back(), ev.labelled());
       }
+  // One defect per die, confined to a layer: the expected damage of a single defect there.
+  std::cout << fmt::format("  [{:.1f} s]\none defect, by layer ({} dies each): mean accuracy loss, share of dies losing > 1 pp\n",
+                           Since(t_start), 2 * f.samples);
+  nlohmann::ordered_json single = nlohmann::ordered_json::array();
+  std::string single_csv = "level,layer,dies,mean_loss_pp,share_over_1pp,mean_changed\n";
+  for (faults::Level level : {faults::Level::kWeight, faults::Level::kAdder, faults::Level::kRegister})
+    for (const std::string& layer : LayersWithSites(ev, level)) {
+      faults::StudyOptions s1 = so;
+      s1.samples = 2 * f.samples;
+      const faults::Point p = faults::RunPoint(ev, level, layer, 0, 1, s1);
+      double loss = 0, changed = 0;
+      int over = 0;
+      for (size_t i = 0; i < p.accuracy.size(); ++i) {
+        const double l = ev.labelled() ? clean.accuracy - p.accuracy[i] : p.changed[i];
+        loss += l, changed += p.changed[i], over += l > 0.01 ? 1 : 0;
+      }
+      const double n = static_cast<double>(p.accuracy.size());
+      std::cout << fmt::format("  {:<8} {:<7} mean loss {:>6.3f} pp   losing > 1 pp: {:>5.1f} %   outputs changed {:>6.3f} %\n",
+                               faults::ToString(level), layer, 100 * loss / n, 100 * over / n, 100 * changed / n);
+      single.push_back({{"level", faults::ToString(level)}, {"layer", layer}, {"dies", p.accuracy.size()},
+                        {"mean_loss", loss / n}, {"share_over_1pp", over / n}, {"mean_changed", changed / n}});
+      single_csv += fmt::format("{},{},{},{:.4f},{:.4f},{:.6f}\n", faults::ToString(level), layer, p.accuracy.size(),
+                                100 * loss / n, over / n, changed / n);
+    }
   std::cout << fmt::format("  [{:.1f} s]\nadder defects by count (stuck-at output bits, uniformly placed):\n", Since(t_start));
   std::vector<faults::Point> tolerance;
   long tolerated = 0, tolerated_p10 = 0;  // largest count of the doubling series still within 1 pp (median / 10 %)
@@ -305,6 +334,7 @@ int Run(const Flags& f) {
   j["curves"] = jc;
   j["per_layer"] = jl;
   j["adder_count_sweep"] = jt;
+  j["single_defect"] = single;
   j["adder_defects_tolerated_at_1pp"] = {{"median", tolerated}, {"p10", tolerated_p10}};
   j["yield"] = {{"floor_accuracy", floor}, {"floor_loss_pp", f.floor_loss},
                 {"assumptions", "dies carry Poisson(lambda) point defects in the datapath; each defect is one stuck-at-0 or "
@@ -318,13 +348,14 @@ int Run(const Flags& f) {
   WriteFileOrThrow((fs::path(f.out) / "curves.csv").string(), PointsCsv(curves));
   WriteFileOrThrow((fs::path(f.out) / "per_layer.csv").string(), PointsCsv(per_layer));
   WriteFileOrThrow((fs::path(f.out) / "adder_count.csv").string(), PointsCsv(tolerance));
+  WriteFileOrThrow((fs::path(f.out) / "single_defect.csv").string(), single_csv);
   WriteFileOrThrow((fs::path(f.out) / "yield.csv").string(), y_csv);
   WriteFileOrThrow((fs::path(f.out) / "ablation.csv").string(), ab_csv);
   WriteFileOrThrow((fs::path(f.out) / "ablation.md").string(), ab_md);
   if (ev.labelled())
     std::cout << fmt::format("adder defects tolerated at <= 1 pp accuracy loss: {} (median die), {} (9 dies in 10)\n",
                              tolerated, tolerated_p10);
-  std::cout << fmt::format("study: {:.1f} s; wrote {}/faults.json, curves.csv, per_layer.csv, adder_count.csv, yield.csv, ablation.csv/.md\n",
+  std::cout << fmt::format("study: {:.1f} s; wrote {}/faults.json, curves.csv, per_layer.csv, adder_count.csv, single_defect.csv, yield.csv, ablation.csv/.md\n",
                            seconds, f.out);
   if (!f.no_plots) {
     const std::string cmd = fmt::format("/usr/bin/python3 {}/scripts/plot_faults.py {}", HW_SOURCE_DIR, cosim::ShellQuote(f.out));
@@ -358,9 +389,9 @@ void AddFaults(CLI::App& app, Registry& r) {
   sub->add_option("--seed", f->seed, "seed of the fault draws")->default_val(1);
   sub->add_option("--threads", f->threads, "evaluation threads")->default_val(1);
   sub->add_option("--images", f->images, "use the first N test images (default all)");
-  sub->add_option("--weight-rates", f->weight_rates, "study: rates of the weight curve");
-  sub->add_option("--adder-rates", f->adder_rates, "study: rates of the adder curve");
-  sub->add_option("--register-rates", f->register_rates, "study: rates of the register curve");
+  sub->add_option("--weight-rates", f->weight_rates, "study: rates of the weight curve")->delimiter(',');
+  sub->add_option("--adder-rates", f->adder_rates, "study: rates of the adder curve")->delimiter(',');
+  sub->add_option("--register-rates", f->register_rates, "study: rates of the register curve")->delimiter(',');
   sub->add_option("--floor-loss", f->floor_loss, "yield: accuracy a good die may lose, in percentage points")->default_val(1.0);
   sub->add_flag("--ablate", f->ablate, "print the ablation table (neurons and layers zeroed)");
   sub->add_option("--rtl-check", f->rtl_check, "build N faulty designs in Verilator and compare with the fault model");

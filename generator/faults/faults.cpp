@@ -269,51 +269,61 @@ model::Model ApplyWeightFaults(const model::Model& m, const std::vector<WeightFa
   return out;
 }
 
+namespace {
+
+// Problem with hardware fault `f` against the design, or "" (with the field it concerns).
+std::string HwFaultProblem(const HwFault& f, const ir::Design& d, std::string* field) {
+  if (f.layer < 0 || f.layer >= static_cast<int>(d.layers.size()))
+    return *field = "layer", fmt::format("layer {} does not exist", f.layer);
+  const ir::Module& mod = d.layers[f.layer];
+  if (f.node < 0 || f.node >= static_cast<int>(mod.nodes.size()))
+    return *field = "node", fmt::format("node {} does not exist in layer '{}'", f.node, mod.layer_name);
+  const ir::Node& n = mod.nodes[f.node];
+  switch (f.kind) {
+    case HwFault::Kind::kStuckOutput:
+      if (n.kind != ir::NodeKind::kAdd) return *field = "node", "'" + n.name + "' is not an adder";
+      if (f.bit < 0 || f.bit >= n.width)
+        return *field = "bit", fmt::format("bit {} out of range 0..{} of adder '{}'", f.bit, n.width - 1, n.name);
+      break;
+    case HwFault::Kind::kDropOperand:
+      if (n.kind != ir::NodeKind::kAdd) return *field = "node", "'" + n.name + "' is not an adder";
+      if (f.operand < 0 || f.operand >= static_cast<int>(n.ops.size()))
+        return *field = "operand", fmt::format("operand {} out of range 0..{} of adder '{}'", f.operand, n.ops.size() - 1, n.name);
+      break;
+    case HwFault::Kind::kStuckRegister: {
+      const schedule::Taps depth = schedule::RegisterDepths(mod)[f.node];
+      const int ranks = f.index_line ? depth.index : depth.value;
+      const int width = f.index_line ? n.index_width : n.width;
+      if (f.index_line && n.kind != ir::NodeKind::kMaxSel)
+        return *field = "node", "'" + n.name + "' has no index line (it is not a compare-select)";
+      if (n.kind == ir::NodeKind::kConst || ranks == 0)
+        return *field = "node", "'" + n.name + "' has no pipeline register";
+      if (f.rank < 1 || f.rank > ranks)
+        return *field = "rank", fmt::format("rank {} out of range: '{}' has register ranks 1..{}", f.rank, n.name, ranks);
+      if (f.bit < 0 || f.bit >= width)
+        return *field = "bit", fmt::format("bit {} out of range 0..{} of the register of '{}'", f.bit, width - 1, n.name);
+      break;
+    }
+  }
+  return "";
+}
+
+std::tuple<int, int, int, int, int> SiteKey(const HwFault& f) {
+  return {static_cast<int>(f.kind), f.layer, f.node, f.rank * 2 + (f.index_line ? 1 : 0),
+          f.kind == HwFault::Kind::kDropOperand ? f.operand : f.bit};
+}
+
+}  // namespace
+
 void CheckHwFaults(const std::vector<HwFault>& faults, const ir::Design& d, const std::string& source) {
   Diagnostics diag;
-  std::set<std::tuple<int, int, int, int, int, int>> seen;
+  std::set<std::tuple<int, int, int, int, int>> seen;
   for (size_t i = 0; i < faults.size(); ++i) {
-    const HwFault& f = faults[i];
-    const Location loc{source, "", fmt::format("fault[{}]", i)};
-    if (f.layer < 0 || f.layer >= static_cast<int>(d.layers.size())) {
-      diag.Add(loc, fmt::format("layer {} does not exist", f.layer));
-      continue;
-    }
-    const ir::Module& mod = d.layers[f.layer];
-    if (f.node < 0 || f.node >= static_cast<int>(mod.nodes.size())) {
-      diag.Add(loc, fmt::format("node {} does not exist in layer '{}'", f.node, mod.layer_name));
-      continue;
-    }
-    const ir::Node& n = mod.nodes[f.node];
-    switch (f.kind) {
-      case HwFault::Kind::kStuckOutput:
-        if (n.kind != ir::NodeKind::kAdd) diag.Add(loc, "'" + n.name + "' is not an adder");
-        else if (f.bit < 0 || f.bit >= n.width)
-          diag.Add(loc, fmt::format("bit {} out of range: adder '{}' has {} output bits", f.bit, n.name, n.width));
-        break;
-      case HwFault::Kind::kDropOperand:
-        if (n.kind != ir::NodeKind::kAdd) diag.Add(loc, "'" + n.name + "' is not an adder");
-        else if (f.operand < 0 || f.operand >= static_cast<int>(n.ops.size()))
-          diag.Add(loc, fmt::format("operand {} out of range: adder '{}' has {} operands", f.operand, n.name, n.ops.size()));
-        break;
-      case HwFault::Kind::kStuckRegister: {
-        const schedule::Taps depth = schedule::RegisterDepths(mod)[f.node];
-        const int ranks = f.index_line ? depth.index : depth.value;
-        const int width = f.index_line ? n.index_width : n.width;
-        if (f.index_line && n.kind != ir::NodeKind::kMaxSel)
-          diag.Add(loc, "'" + n.name + "' has no index line (it is not a compare-select)");
-        else if (n.kind == ir::NodeKind::kConst || ranks == 0)
-          diag.Add(loc, "'" + n.name + "' has no pipeline register");
-        else if (f.rank < 1 || f.rank > ranks)
-          diag.Add(loc, fmt::format("rank {} out of range: '{}' has register ranks 1..{}", f.rank, n.name, ranks));
-        else if (f.bit < 0 || f.bit >= width)
-          diag.Add(loc, fmt::format("bit {} out of range: register of '{}' has {} bits", f.bit, n.name, width));
-        break;
-      }
-    }
-    const int site_bit = f.kind == HwFault::Kind::kDropOperand ? f.operand : f.bit;
-    if (!seen.insert({static_cast<int>(f.kind), f.layer, f.node, f.rank * 2 + (f.index_line ? 1 : 0), site_bit, 0}).second)
-      diag.Add(loc, "the same site is listed twice");
+    std::string field;
+    const std::string problem = HwFaultProblem(faults[i], d, &field);
+    if (!problem.empty()) diag.Add(Location{source, "", fmt::format("fault[{}].{}", i, field)}, problem);
+    else if (!seen.insert(SiteKey(faults[i])).second)
+      diag.Add(Location{source, "", fmt::format("fault[{}]", i)}, "the same site is listed twice");
   }
   diag.ThrowIfAny();
 }
@@ -328,6 +338,7 @@ FaultSet ParseFaultList(const std::string& text, const std::string& file, const 
   std::string line;
   int line_no = 0;
   std::set<std::tuple<int, int, int>> weight_seen;
+  std::set<std::tuple<int, int, int, int, int>> hw_seen;
   while (std::getline(in, line)) {
     ++line_no;
     const size_t hash = line.find('#');
@@ -467,12 +478,16 @@ FaultSet ParseFaultList(const std::string& text, const std::string& file, const 
       }
       f.kind = HwFault::Kind::kStuckRegister;
       f.rank = static_cast<int>(rank), f.bit = static_cast<int>(bit), f.one = t[5] == "1", f.index_line = t.size() == 7;
-      try {
-        CheckHwFaults({f}, d, where);
-      } catch (const Error& e) {
-        for (const std::string& msg : e.messages()) diag.Add(Location{"", "", ""}, msg);
+      std::string field;
+      const std::string problem = HwFaultProblem(f, d, &field);
+      if (!problem.empty()) {
+        err(field, problem);
         continue;
       }
+    }
+    if (!hw_seen.insert(SiteKey(f)).second) {
+      err("node", "the same site is listed twice");
+      continue;
     }
     out.hw.push_back(f);
   }

@@ -279,5 +279,16 @@ TEST(FaultStudy, PointsAblationAndYieldBehave) {
   for (size_t i = 1; i < rows.size(); ++i) EXPECT_LE(rows[i - 1].quality.accuracy, rows[i].quality.accuracy);
 }
 
+TEST(FaultList, ShippedExamplesParseOnTheFashionModel) {
+  // The lists docs/faults.md shows name real weights and RTL nodes of weights/fashion_mlp.
+  const model::Model m = model::LoadModel(std::string(HW_SOURCE_DIR) + "/weights/fashion_mlp/model.json");
+  const driver::CompiledDesign c = CompileK(m, 1);
+  const FaultSet w = faults::ReadFaultList(std::string(HW_TEST_DATA) + "/faults/fashion_weights.txt", m, c.design);
+  const FaultSet h = faults::ReadFaultList(std::string(HW_TEST_DATA) + "/faults/fashion_hardware.txt", m, c.design);
+  EXPECT_EQ(w.weights.size(), 4u);
+  EXPECT_EQ(h.hw.size(), 4u);
+  EXPECT_TRUE(h.hw.back().index_line);
+}
+
 }  // namespace
 }  // namespace hw

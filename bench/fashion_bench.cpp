@@ -5,9 +5,11 @@
 //   - `generate` (load + compile + write) <= 2 s
 // With --study it also builds alternative RTL/flag variants to show what drives Verilator build time.
 //
-//   build/bench/fashion_bench [--model weights/fashion_mlp/model.json] [--study]
+//   build/bench/fashion_bench [--model weights/fashion_mlp/model.json] [--ir 1|2] [--study]
+// It also times the compile step (lower + passes + emit, in memory) through IR v1 and IR v2 side by side.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -43,12 +45,14 @@ struct Variant {
 int main(int argc, char** argv) {
   std::string model_path = std::string(HW_SOURCE_DIR) + "/weights/fashion_mlp/model.json";
   bool study = false;
+  int ir = 2;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--model" && i + 1 < argc) model_path = argv[++i];
     else if (a == "--study") study = true;
+    else if (a == "--ir" && i + 1 < argc) ir = std::atoi(argv[++i]);
     else {
-      std::cerr << "usage: fashion_bench [--model PATH] [--study]\n";
+      std::cerr << "usage: fashion_bench [--model PATH] [--ir 1|2] [--study]\n";
       return 2;
     }
   }
@@ -61,6 +65,7 @@ int main(int argc, char** argv) {
     auto t0 = std::chrono::steady_clock::now();
     const model::Model m = model::LoadModel(model_path);
     driver::GenerateOptions go;
+    go.ir_version = ir;
     driver::CompiledDesign c = driver::Compile(m, go);
     driver::WriteOutputDir(c.files, (work / "rtl").string());
     const double gen_s = Since(t0);
@@ -116,6 +121,26 @@ int main(int argc, char** argv) {
     line("simulation throughput", fmt::format("{:.0f} img/s", r.vectors_per_second), ">= 20000", r.vectors_per_second >= 20000);
     line("generate (load+compile+write)", fmt::format("{:.2f} s", gen_s), "<= 2 s", gen_s <= 2);
     std::cout << fmt::format("(reference forward pass on {} vectors: {:.3f} s)\n", count, ref_s);
+    {
+      // compile only, median of 5, both IRs in this run (the ratio is what to compare on a noisy machine)
+      double med[3] = {0, 0, 0};
+      long ffs[3] = {0, 0, 0}, adders[3] = {0, 0, 0};
+      for (int v = 1; v <= 2; ++v) {
+        std::vector<double> ts;
+        for (int rep = 0; rep < 5; ++rep) {
+          driver::GenerateOptions o;
+          o.ir_version = v;
+          const auto t1 = std::chrono::steady_clock::now();
+          const driver::CompiledDesign cv = driver::Compile(m, o);
+          ts.push_back(Since(t1));
+          ffs[v] = cv.stats.total.register_bits, adders[v] = cv.stats.total.adders;
+        }
+        std::sort(ts.begin(), ts.end());
+        med[v] = ts[2];
+      }
+      std::cout << fmt::format("compile (median of 5): IR v1 {:.3f} s, IR v2 {:.3f} s (ratio {:.2f}); adders {} / {}, pipeline FF bits {} / {}\n",
+                               med[1], med[2], med[2] / med[1], adders[1], adders[2], ffs[1], ffs[2]);
+    }
 
     if (study) {
       std::cout << "\nVerilator build-time study (fresh build dir each, ccache off):\n";

@@ -10,11 +10,11 @@
 #include "common/diag.h"
 #include "common/file_util.h"
 #include "cosim/cosim.h"
-#include "driver/generate.h"
 #include "explain/explain.h"
 #include "explain/lm_explain.h"
 #include "model/lm_model_io.h"
 #include "model/model_io.h"
+#include "passes/lower_layer_ir2.h"
 
 namespace hw::cli {
 
@@ -43,11 +43,7 @@ void AddExplain(CLI::App& app, Registry& r) {
                  } else {
                    const model::Model m = LoadAnyModel(f->model);
                    const int li = explain::FindLayer(m, f->layer);
-                   driver::GenerateOptions o;
-                   o.adders_per_stage = f->k;
-                   o.lower = f->arith.Resolve(m);
-                   const driver::CompiledDesign c = driver::Compile(m, o);
-                   e = explain::ExplainNeuron(m, c.design.layers[li], li, f->neuron);
+                   e = explain::ExplainNeuron(m, li, f->neuron, passes::ChoiceFor(f->arith.Resolve(m), m.layers[li].name), f->k);
                    base = fmt::format("{}_n{}", m.layers[li].name, f->neuron);
                  }
                  std::cout << e.text;

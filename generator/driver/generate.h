@@ -8,6 +8,7 @@
 
 #include "emit/verilog.h"
 #include "ir/datapath.h"
+#include "ir2/ir.h"
 #include "model/model.h"
 #include "passes/lower_model.h"
 #include "passes/pass.h"
@@ -19,12 +20,19 @@ struct GenerateOptions {
   int adders_per_stage = 1;
   passes::LowerOptions lower;
   std::string template_dir;  // default: <source>/rtl_templates
-  std::string dump_after;    // pass name whose output is dumped to stderr
+  std::string dump_after;    // IR v1: the pass whose output is dumped to stderr; IR v2: with dump_dir, a comma-separated
+                             // list of the passes whose output is dumped (empty: every pass)
+  std::string dump_dir;      // IR v2: the IR after each pass, per layer: <dump_dir>/<module>/NN-<pass>.ir
   int threads = 0;           // 0: one per hardware thread
+  // 2 (default): every layer is lowered to IR v2 (passes/lower_layer_ir2.h), run through IR v2's pass pipeline
+  // and printed by its emitter; 1: the layer modules come from the old dense-chain IR (ir/datapath.h), kept for
+  // one release while the migration finishes (issue 9). The top and interface.json are the same in both.
+  int ir_version = 2;
 };
 
 struct CompiledDesign {
-  ir::Design design;
+  ir::Design design;                      // with IR v2: module shells (names, types, latencies) for the top
+  std::vector<hw::ir2::Graph> graphs;     // IR v2 only: one scheduled graph per layer
   report::DesignStats stats;
   std::vector<emit::EmittedFile> files;
   std::vector<passes::PassTiming> timings;  // all modules, in order

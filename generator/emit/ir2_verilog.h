@@ -8,12 +8,29 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "ir2/ir.h"
 
 namespace hw::emit {
 
-std::string EmitIr2Verilog(const hw::ir2::Graph& g);
+// Scalar ports `members` (in element order) printed as one packed port `name`: element i in bits
+// [i*W, (i+1)*W) with W = element's width; outputs are sign- or zero-extended to W.
+struct PortBundle {
+  std::string name;
+  std::vector<std::string> members;
+  hw::ir2::Type element;
+};
+
+struct Ir2EmitOptions {
+  // false: a datapath module for a stateless one-stream graph (a layer of a dense chain): ports clk, ce and the
+  // graph's ports only; the valid bit is the enclosing top's business.
+  bool control = true;
+  std::vector<PortBundle> bundles;
+  std::string header;  // first line(s) of the file, as a comment (empty: none)
+};
+
+std::string EmitIr2Verilog(const hw::ir2::Graph& g, const Ir2EmitOptions& options = {});
 
 // Whether every row of the op table is found by its own name (the table is in enum order). That the emitter has
 // a printer for every op is checked by the compiler instead: its switch over Op has no default (-Wswitch).

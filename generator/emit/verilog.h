@@ -29,5 +29,8 @@ std::string EmitInterfaceJson(const ir::Design& d, const std::vector<std::string
 // Every file of the design, in filelist order (templates first, top last), plus <top>.f and
 // interface.json. Templates are read from `template_dir`.
 std::vector<EmittedFile> EmitDesign(const ir::Design& d, const std::string& template_dir);
+// The same with the layer modules' text given (one per layer, in order; emitted from IR v2): the modules of `d`
+// then only provide names, types and latencies for the top and interface.json.
+std::vector<EmittedFile> EmitDesign(const ir::Design& d, const std::vector<std::string>& layer_texts, const std::string& template_dir);
 
 }  // namespace hw::emit

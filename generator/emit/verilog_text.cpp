@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <sstream>
+
 namespace hw::emit {
 
 std::string Literal(int width, int64_t value) {
@@ -41,6 +43,13 @@ std::string Align(const std::string& sig, int w, bool is_signed, int shift, int 
   }
   if (shift > 0) core = fmt::format("{{{}, {}'d0}}", core, shift);
   return core;
+}
+
+std::string Comment(const std::string& text, const std::string& indent) {
+  std::string out;
+  std::istringstream ss(text);
+  for (std::string line; std::getline(ss, line);) out += indent + "// " + line + "\n";
+  return out;
 }
 
 }  // namespace hw::emit

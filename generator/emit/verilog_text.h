@@ -11,6 +11,9 @@ namespace hw::emit {
 // A W-bit constant holding `value` in two's complement (e.g. Literal(5, -3) == "5'h1d").
 std::string Literal(int width, int64_t value);
 
+// `text` as Verilog line comments, one "// " line per line of text, each preceded by `indent`.
+std::string Comment(const std::string& text, const std::string& indent);
+
 // Records which bits of each signal are read, so that the emitter can list the rest as intentionally
 // unused (Verilator's `unused*` naming convention) instead of leaving lint warnings.
 class UseTracker {

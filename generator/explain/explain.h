@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "ir/datapath.h"
 #include "model/model.h"
+#include "passes/lower_model.h"
 
 namespace hw::explain {
 
@@ -21,10 +21,15 @@ struct NeuronExplanation {
   int op_adders = 0;      // adders of the whole op, all neurons (language-model explain; 0 for dense chains)
 };
 
-// `layer` is the model layer index (must be dense), `neuron` the output channel. `module` is the scheduled,
-// named module of that layer (driver::Compile(...).design.layers[layer]). Throws hw::Error for a bad
-// layer or neuron.
-NeuronExplanation ExplainNeuron(const model::Model& model, const ir::Module& module, int layer, int neuron);
+// `layer` is the model layer index (must be dense), `neuron` the output channel. The layer is lowered on its own
+// to IR v2 exactly as `generate` lowers it (passes/lower_layer_ir2.h, the same arithmetic choice) and scheduled
+// with K = `adders_per_stage`, so the adders, ids and stages shown are the ones in the generated layer module.
+// Throws hw::Error for a bad layer or neuron.
+NeuronExplanation ExplainNeuron(const model::Model& model, int layer, int neuron, const passes::ArithChoice& choice,
+                                int adders_per_stage);
+
+// "weights: N nonzero of M, D signed digits ..." and one row per nonzero weight with its signed digits.
+std::string WeightTable(const int64_t* row, int length);
 
 // `s` with double quotes and backslashes escaped, for a Graphviz label.
 std::string DotEscape(const std::string& s);

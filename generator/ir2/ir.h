@@ -74,8 +74,8 @@ Type TypeOf(const Range& r);
 struct Use {
   int node = -1;
   int result = 0;  // which result of a multi-result node (cmpsel: 0 value, 1 index)
-  int shift = 0;   // add only
-  bool neg = false;  // add only
+  int shift = 0;   // add and requant only
+  bool neg = false;  // add and requant only
   bool operator==(const Use&) const = default;
 };
 
@@ -122,6 +122,10 @@ struct MemDecl {
 struct Graph {
   std::string name;
   int streams = 1;  // S
+  // The input ports are driven by registers outside the graph (a layer of a dense chain reads the previous
+  // layer's output register, the first one the top's input register): logic starts in the first stage and no
+  // register is placed at the entry. Text form: `inputs=registered` in the graph header.
+  bool inputs_registered = false;
   std::vector<StateDecl> states;
   std::vector<MemDecl> memories;
   std::vector<Node> nodes;

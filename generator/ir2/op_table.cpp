@@ -66,7 +66,8 @@ const std::vector<OpInfo> kOps = {
        int64_t s = 0;
        for (size_t i = 0; i < v.size(); ++i) s += Shifted(n.operands[i], v[i]);
        r[0] = s;
-     }},
+     },
+     true},
     {Op::kMul, "mul", 2, 2, 1, SymbolKind::kNone, 2, false,
      [](const Graph& g, const Node& n, int) {
        const Range &a = R(g, n.operands[0]), &b = R(g, n.operands[1]);
@@ -80,10 +81,14 @@ const std::vector<OpInfo> kOps = {
      [](const EvalContext&, const Node&, const std::vector<int64_t>& v, int64_t* r) { r[0] = v[0] * v[1]; }},
     {Op::kRequant, "requant", 1, 1, 1, SymbolKind::kNone, 1, false,
      [](const Graph& g, const Node& n, int) {
-       const Range& a = R(g, n.operands[0]);
-       return Range{Requant(n, a.lo), Requant(n, a.hi)};
+       // monotonic in its operand: the ends of the operand's (shifted, maybe negated) range
+       const Use& u = n.operands[0];
+       const Range& a = R(g, u);
+       const int64_t x = Requant(n, Shifted(u, a.lo)), y = Requant(n, Shifted(u, a.hi));
+       return Range{std::min(x, y), std::max(x, y)};
      },
-     [](const EvalContext&, const Node& n, const std::vector<int64_t>& v, int64_t* r) { r[0] = Requant(n, v[0]); }},
+     [](const EvalContext&, const Node& n, const std::vector<int64_t>& v, int64_t* r) { r[0] = Requant(n, Shifted(n.operands[0], v[0])); },
+     true},
     {Op::kMax, "max", 2, 2, 1, SymbolKind::kNone, 1, false,
      [](const Graph& g, const Node& n, int) {
        const Range &a = R(g, n.operands[0]), &b = R(g, n.operands[1]);

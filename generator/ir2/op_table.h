@@ -50,6 +50,8 @@ struct OpInfo {
   Range (*range)(const Graph& g, const Node& n, int r);
   // Token-level meaning: operand values in, results out.
   void (*eval)(const EvalContext& c, const Node& n, const std::vector<int64_t>& operands, int64_t* results);
+  // Operands may be shifted left and negated (`-%3<<2`): add, and requant (its rounding adder absorbs them).
+  bool scaled_operands = false;
 };
 
 const OpInfo& Info(Op op);

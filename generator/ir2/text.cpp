@@ -33,7 +33,7 @@ std::string List(const std::vector<int64_t>& v) {
 }  // namespace
 
 std::string Dump(const Graph& g, bool annotate) {
-  std::string out = fmt::format("graph {} streams={}\n", g.name, g.streams);
+  std::string out = fmt::format("graph {} streams={}{}\n", g.name, g.streams, g.inputs_registered ? " inputs=registered" : "");
   for (const StateDecl& s : g.states)
     out += fmt::format("state {} {}{}{}\n", s.name, ToString(s.type), s.lanes > 1 ? fmt::format(" lanes={}", s.lanes) : "",
                        s.reset ? fmt::format(" init={}", s.init) : " noreset");
@@ -200,6 +200,10 @@ Graph Parse(const std::string& text, const std::string& source) {
       g.name = c.Word();
       g.streams = static_cast<int>(c.Attr("streams"));
       if (g.streams < 1 || g.streams > 65536) c.Fail("streams must be 1 .. 65536");
+      if (c.Accept("inputs=")) {
+        if (c.Word() != "registered") c.Fail("inputs= takes 'registered'");
+        g.inputs_registered = true;
+      }
       if (!c.AtEnd()) c.Fail("unexpected text after the graph header");
       have_header = true;
       continue;

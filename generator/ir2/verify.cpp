@@ -103,7 +103,7 @@ std::vector<std::string> Verify(const Graph& g, VerifyLevel level) {
         err(i, fmt::format("operand {} uses result {} of %{}, which has {} result(s)", j, u.result, u.node, res));
         operands_ok = false;
       }
-      if ((u.shift != 0 || u.neg) && n.op != Op::kAdd) err(i, fmt::format("operand {}: shifts and negation are for add only", j));
+      if ((u.shift != 0 || u.neg) && !info.scaled_operands) err(i, fmt::format("operand {}: shifts and negation are for add and requant only", j));
       if (u.shift < 0 || u.shift > 62) err(i, fmt::format("operand {}: shift outside 0 .. 62", j));
     }
     if (!operands_ok) continue;

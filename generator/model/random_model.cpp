@@ -170,4 +170,24 @@ RandomModelSpec SweepSpec(int index) {
   return s;
 }
 
+void UseRandomThresholds(Model& m, int index, uint64_t seed) {
+  auto& d = std::get<DenseLayer>(m.layers[index].op);
+  std::mt19937_64 rng(seed);
+  d.has_threshold = true;
+  d.threshold_tensor = m.layers[index].name + ".threshold";
+  const int bits = static_cast<int>(Pick(rng, 2, 3));
+  d.output = IntType{false, bits};
+  d.clamp_lo = 0;
+  d.clamp_hi = (int64_t{1} << bits) - 1;
+  std::fill(d.multiplier.begin(), d.multiplier.end(), 1);
+  std::fill(d.shift.begin(), d.shift.end(), 0);
+  const int64_t L = d.thresholds_per_channel();
+  d.threshold.assign(static_cast<size_t>(d.out * L), 0);
+  for (int o = 0; o < d.out; ++o) {
+    const auto row = d.threshold.begin() + o * L;
+    for (int64_t k = 0; k < L; ++k) row[k] = Pick(rng, -200, 200);
+    std::sort(row, row + L);
+  }
+}
+
 }  // namespace hw::model

@@ -36,4 +36,8 @@ const char* SweepCategory(int index);
 // Same spec and seed -> same model (name "rand<seed>").
 Model RandomModel(const RandomModelSpec& spec, uint64_t seed);
 
+// Turns dense layer `index` into a threshold layer (docs/semantics.md, "dense with thresholds"): 2- or 3-bit
+// unsigned outputs, each neuron's 2^bits - 1 thresholds sorted random integers in [-200, 200].
+void UseRandomThresholds(Model& m, int index, uint64_t seed);
+
 }  // namespace hw::model

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <unordered_map>
@@ -12,6 +13,7 @@
 #include "ir2/op_table.h"
 #include "ir2/text.h"
 #include "passes/ir2_linear_form.h"
+#include "passes/ir2_retime.h"
 #include "passes/ir2_sink.h"
 
 namespace hw::passes::ir2 {
@@ -72,6 +74,8 @@ class Schedule : public Pass {
       } else if (n.op == Op::kOutput) {
         stage = max_stage + 1;
         latency = std::max(latency, stage);
+      } else if (n.op == Op::kInput && g.inputs_registered) {
+        stage = 1;  // the value comes out of a register outside the graph: like a reg node of stage 1
       } else if (cost == 0) {
         stage = max_stage;
       } else {
@@ -120,6 +124,7 @@ class Schedule : public Pass {
         n.stage = latency;
         changed = true;
       }
+    if (g.inputs_registered) --latency;  // stage 1 is where the inputs arrive
     changed |= g.latency != latency;
     g.latency = latency;
     return changed;
@@ -186,12 +191,13 @@ void ThrowIfInvalid(const Graph& g, VerifyLevel level, const std::string& when, 
 
 }  // namespace
 
-std::vector<std::string> DefaultPipeline() { return {"range-analysis", "schedule", "sink", "materialize-registers"}; }
+std::vector<std::string> DefaultPipeline() { return {"range-analysis", "schedule", "retime", "sink", "materialize-registers"}; }
 std::vector<std::string> RegisteredPasses() { return DefaultPipeline(); }
 
 std::unique_ptr<Pass> MakePass(const std::string& name, const PassOptions& o) {
   if (name == "range-analysis") return std::make_unique<RangeAnalysis>();
   if (name == "schedule") return std::make_unique<Schedule>(o.adders_per_stage);
+  if (name == "retime") return MakeRetimePass(o.adders_per_stage);
   if (name == "sink") return MakeSinkPass(o.adders_per_stage);
   if (name == "materialize-registers") return std::make_unique<MaterializeRegisters>();
   std::string known;
@@ -218,9 +224,14 @@ void PassManager::Run(Graph& g) {
   dump("input");
   for (const auto& p : passes_) {
     ++step;
+    if (!p->Applies(g)) {
+      records_.push_back({p->name(), false, 0});
+      continue;
+    }
     const std::string before = hw::ir2::Dump(g, true);
+    const auto t0 = std::chrono::steady_clock::now();
     const bool changed = p->Run(g);
-    records_.push_back({p->name(), changed});
+    records_.push_back({p->name(), changed, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()});
     // Timing and range problems in user-written IR (a loop longer than the stream count, a write that does
     // not fit) are the user's; structural breakage is the pass's.
     const std::vector<std::string> errs = hw::ir2::Verify(g, hw::ir2::VerifyLevel::kStructure);

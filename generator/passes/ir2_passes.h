@@ -5,6 +5,8 @@
 //
 //   range-analysis         ranges of every result, from the op table's range rules (adds: linear forms, ir2_linear_form.h)
 //   schedule               levels and stages from the timing model (adders per stage K)
+//   retime                 stateless graphs: the stages that carry the fewest flip-flop bits within K levels per stage
+//                          and the same latency, exactly (min-cost flow; ir2_retime.h)
 //   sink                   moves pure ops later where that carries fewer register bits (ir2_sink.h)
 //   materialize-registers  reg nodes on every edge that crosses a stage boundary (shared delay lines), so that
 //                          the emitter only prints
@@ -25,6 +27,8 @@ class Pass {
   virtual ~Pass() = default;
   virtual std::string name() const = 0;
   virtual bool Run(hw::ir2::Graph& g) = 0;  // true if the graph changed
+  // Whether the pass has anything to do on `g` at all; the manager skips it (no audit, no dump) when not.
+  virtual bool Applies(const hw::ir2::Graph&) const { return true; }
   // The verifier level that holds after this pass.
   virtual hw::ir2::VerifyLevel level() const = 0;
 };
@@ -42,6 +46,7 @@ std::unique_ptr<Pass> MakePass(const std::string& name, const PassOptions& optio
 struct PassRecord {
   std::string pass;
   bool changed = false;
+  double seconds = 0;  // the pass itself (not the verifier and audit around it)
 };
 
 class PassManager {

@@ -75,7 +75,11 @@ Use Builder::Sum(const UseVec& terms) {
   UseVec level = terms;
   while (level.size() > 1) {
     UseVec next;
-    for (size_t i = 0; i + 1 < level.size(); i += 2) next.push_back(Add({level[i], level[i + 1]}));
+    for (size_t i = 0; i + 1 < level.size(); i += 2) {
+      // the positive operand first, so that the Verilog reads "a - b" rather than "-b + a"
+      const bool swap = level[i].neg && !level[i + 1].neg;
+      next.push_back(Add({level[i + swap], level[i + !swap]}));
+    }
     if (level.size() % 2) next.push_back(level.back());
     level = std::move(next);
   }
@@ -112,7 +116,7 @@ Use Builder::ConstMul(Use a, int64_t m) {
 Use Builder::Requant(Use a, int64_t add, int shift, int64_t lo, int64_t hi) {
   Node n;
   n.op = Op::kRequant;
-  n.operands = {Plain(a) ? a : Add({a})};
+  n.operands = {a};  // a shifted or negated operand goes into the requant's own adder
   n.add = add;
   n.shift = shift;
   n.lo = lo;

@@ -30,7 +30,7 @@ class Builder {
   Use Shifted(Use a, int s) { a.shift += s; return a; }
   Use Mul(Use a, Use b);
   Use ConstMul(Use a, int64_t m);  // canonical signed digits: a tree of shifted adds
-  Use Requant(Use a, int64_t add, int shift, int64_t lo, int64_t hi);
+  Use Requant(Use a, int64_t add, int shift, int64_t lo, int64_t hi);  // a may be shifted / negated
   Use Clamp(Use a, int64_t lo, int64_t hi) { return Requant(a, 0, 0, lo, hi); }
   Use Max(Use a, Use b);
   Use MaxTree(const UseVec& v);

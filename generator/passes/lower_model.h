@@ -40,4 +40,8 @@ ir::Design LowerModel(const model::Model& model, const LowerOptions& options, in
 arith::AdderGraph BuildLayerGraph(const model::DenseLayer& d, const model::IntType& input_type,
                                   const ArithChoice& choice);
 
+// The comment heading output neuron `o` of a dense layer in the generated RTL: bias, M (and its signed digits),
+// S, clamp (or the thresholds), and every nonzero weight with its signed digits.
+std::string NeuronNote(const model::DenseLayer& d, int o);
+
 }  // namespace hw::passes

@@ -7,18 +7,50 @@
 
 namespace hw::report {
 
+namespace {
+
+// Weights, nonzero weights and their signed digits: figures of the model itself, whatever the lowering.
+LayerStats WeightFigures(const model::Model& model, int index) {
+  LayerStats l;
+  l.name = model.layers[index].name;
+  l.kind = model.layers[index].kind();
+  if (const auto* d = std::get_if<model::DenseLayer>(&model.layers[index].op)) {
+    l.weights = static_cast<long>(d->in) * d->out;
+    for (int64_t w : d->weight.w)
+      if (w != 0) ++l.nonzero_weights, l.nonzero_digits += static_cast<long>(arith::CsdDigits(w).size());
+  }
+  return l;
+}
+
+void Accumulate(DesignStats& s, const LayerStats& l) {
+  s.total.weights += l.weights;
+  s.total.nonzero_weights += l.nonzero_weights;
+  s.total.nonzero_digits += l.nonzero_digits;
+  s.total.adders += l.adders;
+  s.total.adder_bits += l.adder_bits;
+  s.total.requants += l.requants;
+  s.total.compare_selects += l.compare_selects;
+  s.total.registers += l.registers;
+  s.total.register_bits += l.register_bits;
+  s.total.levels += l.levels;
+  s.layers.push_back(l);
+}
+
+// The top's input register and the totals' name and latency.
+void Finish(DesignStats& s, long input_bits, int latency) {
+  s.total.registers += 1;
+  s.total.register_bits += input_bits;
+  s.total.name = "total";
+  s.total.latency = latency;
+}
+
+}  // namespace
+
 DesignStats ComputeStats(const model::Model& model, const ir::Design& design) {
   DesignStats s;
   for (size_t i = 0; i < design.layers.size(); ++i) {
     const ir::Module& m = design.layers[i];
-    LayerStats l;
-    l.name = m.layer_name;
-    l.kind = m.kind;
-    if (const auto* d = std::get_if<model::DenseLayer>(&model.layers[m.layer_index].op)) {
-      l.weights = static_cast<long>(d->in) * d->out;
-      for (int64_t w : d->weight.w)
-        if (w != 0) ++l.nonzero_weights, l.nonzero_digits += static_cast<long>(arith::CsdDigits(w).size());
-    }
+    LayerStats l = WeightFigures(model, m.layer_index);
     for (const ir::Node& n : m.nodes) {
       if (n.kind == ir::NodeKind::kAdd) ++l.adders, l.adder_bits += n.width;
       if (n.kind == ir::NodeKind::kRequant) ++l.requants;
@@ -29,23 +61,39 @@ DesignStats ComputeStats(const model::Model& model, const ir::Design& design) {
     l.registers = r.registers;
     l.register_bits = r.register_bits;
     l.latency = m.latency;
-    s.total.weights += l.weights;
-    s.total.nonzero_weights += l.nonzero_weights;
-    s.total.nonzero_digits += l.nonzero_digits;
-    s.total.adders += l.adders;
-    s.total.adder_bits += l.adder_bits;
-    s.total.requants += l.requants;
-    s.total.compare_selects += l.compare_selects;
-    s.total.registers += l.registers;
-    s.total.register_bits += l.register_bits;
-    s.total.levels += l.levels;
-    s.layers.push_back(l);
+    Accumulate(s, l);
   }
-  // the top's input register
-  s.total.registers += 1;
-  s.total.register_bits += static_cast<long>(design.input_length) * design.input_type.bits;
-  s.total.name = "total";
-  s.total.latency = design.latency();
+  Finish(s, design.input_length * static_cast<long>(design.input_type.bits), design.latency());
+  return s;
+}
+
+DesignStats ComputeStats(const model::Model& model, const std::vector<hw::ir2::Graph>& layers) {
+  using hw::ir2::Op;
+  DesignStats s;
+  int latency = 1;  // the top's input register
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const hw::ir2::Graph& g = layers[i];
+    LayerStats l = WeightFigures(model, static_cast<int>(i));
+    for (const hw::ir2::Node& n : g.nodes) {
+      const long w = n.range.empty() ? 0 : hw::ir2::TypeOf(n.range[0]).width;
+      switch (n.op) {
+        case Op::kAdd: {
+          const long k = n.operands.size() == 1 ? (n.operands[0].neg ? 1 : 0) : static_cast<long>(n.operands.size()) - 1;
+          l.adders += k, l.adder_bits += k * w;
+          break;
+        }
+        case Op::kRequant: case Op::kCmp: ++l.requants; break;
+        case Op::kCmpSel: ++l.compare_selects; break;
+        case Op::kReg: ++l.registers, l.register_bits += w; break;
+        default: break;
+      }
+      l.levels = std::max(l.levels, n.level);
+    }
+    l.latency = g.latency;
+    latency += g.latency;
+    Accumulate(s, l);
+  }
+  Finish(s, model.input_length * static_cast<long>(model.input.bits), latency);
   return s;
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ir/datapath.h"
+#include "ir2/ir.h"
 #include "model/model.h"
 
 namespace hw::report {
@@ -31,6 +32,10 @@ struct DesignStats {
 };
 
 DesignStats ComputeStats(const model::Model& model, const ir::Design& design);
+// The same figures for a dense chain lowered to IR v2, one scheduled graph (with registers) per layer.
+// Adders count two-input additions (an n-operand add is n-1 of them; a one-operand add is a negation and
+// counts one); threshold comparisons count as requant units, as in the IR v1 lowering.
+DesignStats ComputeStats(const model::Model& model, const std::vector<hw::ir2::Graph>& layers);
 
 // A fixed-width table for the terminal.
 std::string FormatStatsTable(const DesignStats& s);

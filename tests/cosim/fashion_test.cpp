@@ -17,7 +17,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-TEST(FashionCosim, FirstTestImagesMatchReference) {
+class FashionCosim : public ::testing::TestWithParam<int> {};  // the IR version the layers go through
+
+TEST_P(FashionCosim, FirstTestImagesMatchReference) {
   const std::string weights = std::string(HW_SOURCE_DIR) + "/weights/fashion_mlp";
   const model::Model m = model::LoadModel(weights + "/model.json");
   const std::string pre = data::ReadPreprocessName(weights);
@@ -30,8 +32,10 @@ TEST(FashionCosim, FirstTestImagesMatchReference) {
   }
   const reference::Trace t = reference::Run(m, x);
 
-  const fs::path dir = fs::path(HW_BINARY_DIR) / "test_out" / "fashion";
-  const driver::CompiledDesign c = driver::Compile(m, driver::GenerateOptions{});
+  const fs::path dir = fs::path(HW_BINARY_DIR) / "test_out" / ("fashion_ir" + std::to_string(GetParam()));
+  driver::GenerateOptions o;
+  o.ir_version = GetParam();
+  const driver::CompiledDesign c = driver::Compile(m, o);
   driver::WriteOutputDir(c.files, (dir / "rtl").string());
   cosim::BuildOptions bo;
   bo.rtl_dir = (dir / "rtl").string();
@@ -45,6 +49,8 @@ TEST(FashionCosim, FirstTestImagesMatchReference) {
   for (int i = 0; i < n; ++i) correct += r.outputs.at(i).at(0) == test.labels[i];
   EXPECT_GE(correct, n * 80 / 100) << "the RTL's accuracy on the first " << n << " images collapsed";
 }
+
+INSTANTIATE_TEST_SUITE_P(Ir, FashionCosim, ::testing::Values(1, 2));
 
 }  // namespace
 }  // namespace hw

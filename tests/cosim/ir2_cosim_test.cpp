@@ -56,7 +56,7 @@ TEST_P(Ir2Cosim, MatchesTheInterpreterWithStalls) {
 INSTANTIATE_TEST_SUITE_P(Designs, Ir2Cosim,
                          ::testing::Values(Param{"lut", 1}, Param{"mul", 1}, Param{"memory", 1}, Param{"accumulator", 1},
                                            Param{"residual", 1}, Param{"accumulator", 3}, Param{"residual", 2}, Param{"memory", 2}, Param{"bits", 1}, Param{"bits", 3},
-                                           Param{"kvcache", 1}, Param{"kvcache", 2}, Param{"kvrows", 1}, Param{"kvrows", 3}),
+                                           Param{"kvcache", 1}, Param{"kvcache", 2}, Param{"kvrows", 1}, Param{"kvrows", 3}, Param{"scaled", 1}, Param{"scaled", 2}),
                          [](const auto& info) { return std::string(info.param.design) + "_k" + std::to_string(info.param.k); });
 
 }  // namespace

@@ -1,7 +1,10 @@
 // The core promise, checked end to end on seeded random models: generated RTL, built with Verilator and fed
 // one vector per clock, equals the reference forward pass bit for bit. Shapes, weight encodings (binary,
 // ternary, 1..12-bit signed/unsigned), signed/unsigned inputs, biases, per-channel M and S, relu/none,
-// 1..3 layers, K = 1, 2, 3 and both arithmetic modes vary with the seed.
+// 1..3 layers, K = 1, 2, 3 and both arithmetic modes vary with the seed. Every model runs through both IRs
+// (--ir 1 and --ir 2, the dense chain's migration to IR v2); with IR v2 every third model's first layer uses
+// threshold activations.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -23,13 +26,14 @@ std::string Lint(const std::string& rtl, const std::string& top) {
   return out;
 }
 
-class RandomModelCosim : public ::testing::TestWithParam<int> {};
+class RandomModelCosim : public ::testing::TestWithParam<std::tuple<int, int>> {};
 
 TEST_P(RandomModelCosim, RtlMatchesReferenceBitForBit) {
-  const int seed = GetParam();
+  const auto [seed, ir] = GetParam();
   model::RandomModelSpec spec;
-  const model::Model generated = model::RandomModel(spec, seed);
-  const fs::path dir = fs::path(HW_BINARY_DIR) / "test_out" / "cosim" / generated.name;
+  model::Model generated = model::RandomModel(spec, seed);
+  if (ir == 2 && seed % 3 == 0) model::UseRandomThresholds(generated, 0, seed);
+  const fs::path dir = fs::path(HW_BINARY_DIR) / "test_out" / "cosim" / fmt::format("{}_ir{}", generated.name, ir);
   fs::remove_all(dir);
   model::WriteModel(generated, (dir / "model").string());
   const model::Model m = model::LoadModel((dir / "model" / "model.json").string());
@@ -39,6 +43,7 @@ TEST_P(RandomModelCosim, RtlMatchesReferenceBitForBit) {
   const int mode = (seed / 3) % 3;
   o.lower.arith.mode = mode == 0 ? passes::ArithMode::kCsd : passes::ArithMode::kCmvm;
   o.lower.arith.depth = mode == 2 ? arith::DepthMode::kMinimum : arith::DepthMode::kUnconstrained;
+  o.ir_version = ir;
   const driver::CompiledDesign c = driver::Compile(m, o);
   const std::string rtl = (dir / "rtl").string();
   driver::WriteOutputDir(c.files, rtl);
@@ -58,7 +63,7 @@ TEST_P(RandomModelCosim, RtlMatchesReferenceBitForBit) {
   EXPECT_EQ(r.exit_code, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, RandomModelCosim, ::testing::Range(1, 37));
+INSTANTIATE_TEST_SUITE_P(Seeds, RandomModelCosim, ::testing::Combine(::testing::Range(1, 37), ::testing::Values(1, 2)));
 
 }  // namespace
 }  // namespace hw

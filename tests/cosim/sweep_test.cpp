@@ -1,5 +1,6 @@
 // CI-sized slice of the random-model sweep (tests/sweep/, label "sweep"): its first 20 models — every sweep
-// category twice, including a fan-in-4096 layer (model 4) — co-simulated with zero mismatches allowed.
+// category twice, including a fan-in-4096 layer (model 4) — co-simulated with zero mismatches allowed, through
+// each IR.
 #include <gtest/gtest.h>
 
 #include "../sweep/sweep_run.h"
@@ -7,17 +8,18 @@
 namespace hw {
 namespace {
 
-class SweepSlice : public ::testing::TestWithParam<int> {};
+class SweepSlice : public ::testing::TestWithParam<std::tuple<int, int>> {};
 
 TEST_P(SweepSlice, RtlMatchesReferenceBitForBit) {
   const sweep::SweepResult r =
-      sweep::RunSweepModel(GetParam(), 1000, std::filesystem::path(HW_BINARY_DIR) / "test_out" / "sweep_slice");
+      sweep::RunSweepModel(std::get<0>(GetParam()), 1000, std::filesystem::path(HW_BINARY_DIR) / "test_out" / "sweep_slice", 400, false,
+                           std::get<1>(GetParam()));
   EXPECT_EQ(r.failed, 0) << r.name << " (" << r.category << "):\n" << r.log;
   EXPECT_GT(r.passed, 0) << r.name << "\n" << r.log;
   EXPECT_EQ(r.exit_code, 0) << r.name << "\n" << r.log;
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, SweepSlice, ::testing::Range(0, 20));
+INSTANTIATE_TEST_SUITE_P(Models, SweepSlice, ::testing::Combine(::testing::Range(0, 20), ::testing::Values(1, 2)));
 
 }  // namespace
 }  // namespace hw

@@ -7,10 +7,11 @@
 #include <set>
 
 #include "common/diag.h"
-#include "driver/generate.h"
 #include "explain/explain.h"
 #include "model/model_io.h"
 #include "model/random_model.h"
+#include "passes/ir2_passes.h"
+#include "passes/lower_layer_ir2.h"
 
 namespace hw {
 namespace {
@@ -18,19 +19,21 @@ namespace {
 TEST(Explain, TinyNeuronTextAndDot) {
   const model::Model m = model::LoadModel(std::string(HW_TEST_DATA) + "/tiny/model.json");
   for (passes::ArithMode mode : {passes::ArithMode::kCsd, passes::ArithMode::kCmvm}) {
-    driver::GenerateOptions o;
-    o.lower.arith.mode = mode;
-    const driver::CompiledDesign c = driver::Compile(m, o);
+    passes::ArithChoice choice;
+    choice.mode = mode;
     const int li = explain::FindLayer(m, "fc1");
     const auto& d = std::get<model::DenseLayer>(m.layers[li].op);
+    // The layer as `generate` schedules it (the same lowering, K = 1).
+    hw::ir2::Graph g = passes::LowerLayerToIr2(m, li, choice);
+    passes::ir2::PassManager({"range-analysis", "schedule", "sink"}, {1}).Run(g);
     for (int n = 0; n < d.out; ++n) {
-      const explain::NeuronExplanation e = explain::ExplainNeuron(m, c.design.layers[li], li, n);
-      const ir::Module& mod = c.design.layers[li];
-      const ir::Node& out = mod.nodes[mod.outputs[n]];
-      if (out.kind == ir::NodeKind::kConst)  // an all-zero weight row folds to a constant
+      const explain::NeuronExplanation e = explain::ExplainNeuron(m, li, n, choice, 1);
+      const hw::ir2::Use y = g.nodes[g.Outputs()[n]].operands[0];
+      const hw::ir2::Node& out = g.nodes[y.node];
+      if (out.op == hw::ir2::Op::kConst)  // an all-zero weight row folds to a constant
         EXPECT_NE(e.text.find("constant"), std::string::npos) << e.text;
       else
-        EXPECT_NE(e.text.find(out.name), std::string::npos) << e.text;
+        EXPECT_NE(e.text.find(fmt::format("%{} ", y.node)), std::string::npos) << e.text;
       EXPECT_EQ(e.stages, out.stage);
       // Every nonzero weight is listed with its digits, and every input it reads appears in the graph.
       for (int i = 0; i < d.in; ++i)
@@ -60,19 +63,35 @@ TEST(Explain, SharedSubexpressionsAreMarked) {
   spec.min_weight_bits = spec.max_weight_bits = 6;
   spec.allow_argmax = false;
   const model::Model m = model::RandomModel(spec, 5);
-  const driver::CompiledDesign c = driver::Compile(m, driver::GenerateOptions{});  // cmvm
   int shared = 0;
   const auto& d = std::get<model::DenseLayer>(m.layers[0].op);
-  for (int n = 0; n < d.out; ++n) shared += explain::ExplainNeuron(m, c.design.layers[0], 0, n).shared_adders;
+  for (int n = 0; n < d.out; ++n) shared += explain::ExplainNeuron(m, 0, n, passes::ArithChoice{}, 1).shared_adders;  // cmvm
   EXPECT_GT(shared, 0) << "cmvm on a 12x12 6-bit layer should share something";
+}
+
+TEST(Explain, ThresholdLayersShowTheirTests) {
+  model::RandomModelSpec spec;
+  spec.min_layers = spec.max_layers = 1;
+  spec.min_width = spec.max_width = 6;
+  spec.allow_argmax = false;
+  model::Model m = model::RandomModel(spec, 11);
+  model::UseRandomThresholds(m, 0, 11);
+  const auto& d = std::get<model::DenseLayer>(m.layers[0].op);
+  int tests = 0;
+  for (int n = 0; n < d.out; ++n) {
+    const explain::NeuronExplanation e = explain::ExplainNeuron(m, 0, n, passes::ArithChoice{}, 2);
+    EXPECT_NE(e.text.find("#{k : "), std::string::npos) << e.text;
+    for (size_t at = e.text.find("(threshold test)"); at != std::string::npos; at = e.text.find("(threshold test)", at + 1)) ++tests;
+  }
+  EXPECT_GT(tests, 0);
 }
 
 TEST(Explain, BadLayerOrNeuronIsAnError) {
   const model::Model m = model::LoadModel(std::string(HW_TEST_DATA) + "/tiny/model.json");
-  const driver::CompiledDesign c = driver::Compile(m, driver::GenerateOptions{});
   EXPECT_THROW(explain::FindLayer(m, "nope"), Error);
   EXPECT_EQ(explain::FindLayer(m, "0"), 0);
-  EXPECT_THROW(explain::ExplainNeuron(m, c.design.layers[0], 0, 999), Error);
+  EXPECT_THROW(explain::ExplainNeuron(m, 0, 999, passes::ArithChoice{}, 1), Error);
+  EXPECT_THROW(explain::ExplainNeuron(m, 2, 0, passes::ArithChoice{}, 1), Error);  // the argmax layer
 }
 
 }  // namespace

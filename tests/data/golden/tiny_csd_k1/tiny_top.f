@@ -1,6 +1,4 @@
-hw_argmax2.v
 hw_pipe_reg.v
-hw_requant.v
 hw_valid_pipe.v
 tiny_l0_fc1.v
 tiny_l1_fc2.v

@@ -1,0 +1,126 @@
+// Pipeline flip-flops placed by the retime pass (issue 13), measured in one run on the same designs:
+//   - the Fashion model (weights/fashion_mlp) and a jet-tagger-shaped int8 MLP 16-64-32-32-5 with per-channel
+//     31-bit requant multipliers (built here with a fixed seed), at K = 1, 2, 3 adder levels per stage:
+//     flip-flop bits of IR v1's placement (a rank every K levels, delay lines), of IR v2 without retime
+//     (schedule + sink) and with it, and the latency of each;
+//   - the retime pass's own time on those models and on one 128 x 784 int8 layer (targets: 2 s and 30 s).
+//
+//   build/bench/retime_bench [--large]      (--large: the 128 x 784 layer instead)
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstring>
+#include <iostream>
+#include <random>
+
+#include "driver/generate.h"
+#include "model/model_io.h"
+#include "passes/ir2_passes.h"
+#include "passes/lower_layer_ir2.h"
+#include "passes/ir2_sink.h"
+
+using namespace hw;
+
+namespace {
+
+model::DenseLayer RandomInt8Layer(int in, int out, std::mt19937_64& rng, bool last, int index) {
+  model::DenseLayer d;
+  d.in = in, d.out = out;
+  d.weight_bits = 8;
+  d.weight = arith::IntMatrix{out, in, std::vector<int64_t>(static_cast<size_t>(in) * out)};
+  for (int64_t& w : d.weight.w) w = static_cast<int64_t>(rng() % 256) - 128;
+  d.has_bias = true;
+  for (int o = 0; o < out; ++o) {
+    d.bias.push_back(static_cast<int64_t>(rng() % 4000) - 2000);
+    d.multiplier.push_back((int64_t{1} << 30) + static_cast<int64_t>(rng() % (int64_t{1} << 30)));  // 31 bits
+    d.shift.push_back(40);
+  }
+  d.output = model::IntType{true, 8};
+  d.clamp_lo = last ? -128 : 0;
+  d.clamp_hi = 127;
+  d.weight_tensor = fmt::format("fc{}.weight", index);
+  d.bias_tensor = fmt::format("fc{}.bias", index);
+  d.multiplier_tensor = fmt::format("fc{}.m", index);
+  d.shift_tensor = fmt::format("fc{}.s", index);
+  return d;
+}
+
+model::Model Mlp(const std::string& name, const std::vector<int>& sizes, bool argmax) {
+  std::mt19937_64 rng(2026);
+  model::Model m;
+  m.name = name;
+  m.input_length = sizes[0];
+  m.input = model::IntType{true, 8};
+  for (size_t i = 0; i + 1 < sizes.size(); ++i)
+    m.layers.push_back({fmt::format("fc{}", i + 1), RandomInt8Layer(sizes[i], sizes[i + 1], rng, i + 2 == sizes.size(), static_cast<int>(i + 1))});
+  if (argmax) m.layers.push_back({"cls", model::ArgmaxLayer{}});
+  return m;
+}
+
+// Flip-flop bits and latency of the whole design with the given layer pipeline (IR v2) or IR v1; and the
+// seconds the retime pass took over all layers.
+struct Figures {
+  long ff_bits = 0;
+  int latency = 0;
+  double retime_seconds = 0;
+};
+
+Figures Measure(const model::Model& m, int k, int ir, bool retime) {
+  Figures f;
+  if (ir == 1) {
+    driver::GenerateOptions o;
+    o.adders_per_stage = k;
+    o.ir_version = 1;
+    const driver::CompiledDesign c = driver::Compile(m, o);
+    return {c.stats.total.register_bits, c.stats.total.latency, 0};
+  }
+  std::vector<std::string> pipeline = passes::ir2::DefaultPipeline();
+  if (!retime) pipeline.erase(std::find(pipeline.begin(), pipeline.end(), "retime"));
+  f.latency = 1;
+  f.ff_bits = static_cast<long>(m.input_length) * m.input.bits;  // the top's input register
+  for (int i = 0; i < static_cast<int>(m.layers.size()); ++i) {
+    hw::ir2::Graph g = passes::LowerLayerToIr2(m, i, passes::ArithChoice{});
+    passes::ir2::PassManager pm(pipeline, {k});
+    pm.Run(g);
+    for (const auto& r : pm.records())
+      if (r.pass == "retime") f.retime_seconds += r.seconds;
+    for (const hw::ir2::Node& n : g.nodes)
+      if (n.op == hw::ir2::Op::kReg) f.ff_bits += hw::ir2::TypeOf(n.range[0]).width;
+    f.latency += g.latency;
+  }
+  return f;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const bool large = argc > 1 && !std::strcmp(argv[1], "--large");
+  try {
+    std::vector<std::pair<std::string, model::Model>> models;
+    models.push_back({"fashion_mlp", model::LoadModel(std::string(HW_SOURCE_DIR) + "/weights/fashion_mlp/model.json")});
+    models.push_back({"jet 16-64-32-32-5 int8, M 31 bits", Mlp("jet_mlp", {16, 64, 32, 32, 5}, true)});
+    std::cout << fmt::format("{:<34} {:>2} | {:>16} | {:>16} | {:>16} | {:>9} | {:>10}\n", "model", "K", "IR v1 FF (lat)",
+                             "v2 no retime", "v2 retime", "v1 -> v2", "retime s");
+    for (const auto& [label, m] : models)
+      for (int k = 1; k <= 3 && !large; ++k) {
+        const Figures a = Measure(m, k, 1, false), b = Measure(m, k, 2, false), c = Measure(m, k, 2, true);
+        std::cout << fmt::format("{:<34} {:>2} | {:>9} ({:>4}) | {:>9} ({:>4}) | {:>9} ({:>4}) | {:>8.1f}% | {:>10.3f}\n", label, k, a.ff_bits,
+                                 a.latency, b.ff_bits, b.latency, c.ff_bits, c.latency, 100.0 * (c.ff_bits - a.ff_bits) / a.ff_bits,
+                                 c.retime_seconds);
+      }
+    if (large) {
+      const model::Model m = Mlp("wide", {784, 128}, false);
+      for (int k = 1; k <= 3; k += 2) {
+        const auto t0 = std::chrono::steady_clock::now();
+        const Figures b = Measure(m, k, 2, false), c = Measure(m, k, 2, true);
+        std::cout << fmt::format("128 x 784 int8 layer, K = {}: FF bits {} -> {} ({:.1f}%), latency {} -> {}, retime {:.2f} s (all {:.1f} s)\n", k,
+                                 b.ff_bits, c.ff_bits, 100.0 * (c.ff_bits - b.ff_bits) / b.ff_bits, b.latency, c.latency, c.retime_seconds,
+                                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      }
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "retime_bench: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

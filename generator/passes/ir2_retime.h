@@ -1,0 +1,29 @@
+// The `retime` pass: for a graph without state or memories (a layer of a dense chain), places every op in the
+// pipeline stage that makes the design carry the fewest flip-flop bits, among all placements that keep at most
+// K levels of logic between two registers and the latency the schedule found. Exact, not a heuristic.
+//
+// The problem is Leiserson and Saxe's minimum-area retiming ("Retiming synchronous circuitry", Algorithmica 6,
+// 1991) for a DAG with fixed ends: an integer stage s(v) per op;
+//   s(v) >= s(u)                      for every operand u of v (data flows forward),
+//   s(v) >= s(u) + 1                  when the longest path from u to v has more than K levels (u and v
+//                                     included): some register must cut it,
+//   s(input) and s(output) fixed      (outputs all leave in the last stage, through a register),
+// minimising sum_u width(u) * (max over readers v of s(v) - s(u)): one shared delay line per value, as
+// materialize-registers builds it (the max is linearised with one "mirror" variable per value, Leiserson-Saxe
+// section 8). Every constraint is a difference of two variables, so the linear program is the dual of a
+// minimum-cost flow and its optimum is integral: it is solved with LEMON's network simplex and the stages are
+// read from the node potentials.
+//
+// Graphs with state, memories or an op costlier than K levels are left unchanged (the language model keeps
+// `sink`). Levels are recomputed so that each op's level is its depth inside its stage.
+#pragma once
+
+#include <memory>
+
+#include "passes/ir2_passes.h"
+
+namespace hw::passes::ir2 {
+
+std::unique_ptr<Pass> MakeRetimePass(int adders_per_stage);
+
+}  // namespace hw::passes::ir2

@@ -67,6 +67,11 @@ Evaluator::Evaluator(const model::Model& m, const ir::Design& d, reference::Batc
     : m_(m), d_(d), x_(std::move(x)), labels_(std::move(labels)) {
   HW_CHECK(labels_.empty() || static_cast<long>(labels_.size()) == x_.rows(), "labels and inputs differ in count");
   HW_CHECK(d_.layers.size() == m_.layers.size(), "design and model differ in layers");
+  for (const ir::Module& mod : d_.layers)
+    if (mod.nodes.empty())
+      throw Error(Location{"", "", "ir_version"},
+                  "fault injection works on the IR v1 dense-chain design: compile with GenerateOptions::ir_version = 1 "
+                  "(layer '" + mod.layer_name + "' has no IR v1 nodes)");
   clean_ = reference::Run(m_, x_);
   sites_ = EnumerateSites(m_, d_);
 }

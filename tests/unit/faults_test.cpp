@@ -27,6 +27,7 @@ driver::CompiledDesign CompileK(const model::Model& m, int k) {
   driver::GenerateOptions o;
   o.adders_per_stage = k;
   o.threads = 1;
+  o.ir_version = 1;  // the fault machinery works on the IR v1 dense-chain design
   return driver::Compile(m, o);
 }
 

@@ -33,7 +33,7 @@ struct Flags {
   std::string model, out = "out/faults", fault_list, level, layer, adder_kind = "stuck", weight_kind = "mix";
   double rate = -1;
   long count = -1;
-  int samples = 50, threads = 1, images = 0, rtl_check = 0;
+  int samples = 50, threads = 1, images = 0, rtl_check = 0, adders_per_stage = 1;
   uint64_t seed = 1;
   bool ablate = false, no_plots = false, quick = false;
   double floor_loss = 1.0;  // percentage points of accuracy a good die may lose
@@ -183,6 +183,7 @@ int Run(const Flags& f) {
   // The fault machinery reads the dense-chain design of IR v1 (ir/datapath.h), still generated with ir_version 1
   // while the dense chain moves to IR v2; its RTL is the one the faults are injected into and checked against.
   go.ir_version = 1;
+  go.adders_per_stage = f.adders_per_stage;
   const driver::CompiledDesign c = driver::Compile(m, go);
   reference::Batch x;
   std::vector<int64_t> labels;
@@ -398,6 +399,8 @@ void AddFaults(CLI::App& app, Registry& r) {
   sub->add_option("--floor-loss", f->floor_loss, "yield: accuracy a good die may lose, in percentage points")->default_val(1.0);
   sub->add_flag("--ablate", f->ablate, "print the ablation table (neurons and layers zeroed)");
   sub->add_option("--rtl-check", f->rtl_check, "build N faulty designs in Verilator and compare with the fault model");
+  sub->add_option("--adders-per-stage,-K", f->adders_per_stage, "pipeline: a register rank after every K adder levels")
+      ->default_val(1);
   sub->add_flag("--no-plots", f->no_plots, "do not run scripts/plot_faults.py");
   f->arith.AddTo(sub);
   r.push_back({sub, [f]() { return Run(*f); }});

@@ -13,7 +13,7 @@ PACKAGES=(
   fortunes python3-torch libopenblas0-pthread
   clang-14 libclang-rt-14-dev
   libonnx-dev libprotobuf-dev python3-venv libonnx-testdata
-  liblemon-dev
+  liblemon-dev python3-matplotlib
 )
 
 if [ -z "${HW_SKIP_APT:-}" ]; then

@@ -31,6 +31,7 @@ void AddExplain(CLI::App& app, Registry& r);
 void AddEval(CLI::App& app, Registry& r);
 void AddIr(CLI::App& app, Registry& r);
 void AddImport(CLI::App& app, Registry& r);
+void AddFaults(CLI::App& app, Registry& r);
 
 // A model manifest (model.json), or an ONNX file (*.onnx), imported in memory as `hardwire import` would
 // (docs/import.md).

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   hw::cli::AddEval(app, commands);
   hw::cli::AddIr(app, commands);
   hw::cli::AddImport(app, commands);
+  hw::cli::AddFaults(app, commands);
   CLI11_PARSE(app, argc, argv);
   try {
     for (const hw::cli::Command& c : commands)

@@ -1,0 +1,525 @@
+#include "faults/faults.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include "arith/csd.h"
+#include "common/diag.h"
+#include "common/file_util.h"
+#include "schedule/pipeline.h"
+
+namespace hw::faults {
+
+const char* ToString(Level l) {
+  switch (l) {
+    case Level::kWeight: return "weight";
+    case Level::kAdder: return "adder";
+    case Level::kRegister: return "register";
+  }
+  return "?";
+}
+
+Level ParseLevel(const std::string& s) {
+  if (s == "weight") return Level::kWeight;
+  if (s == "adder") return Level::kAdder;
+  if (s == "register") return Level::kRegister;
+  throw Error(Location{"", "", "--level"}, "unknown fault level '" + s + "' (weight, adder, register)");
+}
+
+Sites EnumerateSites(const model::Model& m, const ir::Design& d) {
+  Sites s;
+  for (size_t li = 0; li < m.layers.size(); ++li)
+    if (const auto* dl = std::get_if<model::DenseLayer>(&m.layers[li].op))
+      for (int r = 0; r < dl->out; ++r)
+        for (int c = 0; c < dl->in; ++c) s.weights.push_back({static_cast<int>(li), r, c});
+  for (size_t li = 0; li < d.layers.size(); ++li) {
+    const ir::Module& mod = d.layers[li];
+    const std::vector<schedule::Taps> depth = schedule::RegisterDepths(mod);
+    const int L = static_cast<int>(li);
+    for (size_t id = 0; id < mod.nodes.size(); ++id) {
+      const ir::Node& n = mod.nodes[id];
+      const int N = static_cast<int>(id);
+      if (n.kind == ir::NodeKind::kAdd) {
+        s.adders.push_back({L, N});
+        for (int b = 0; b < n.width; ++b) s.adder_bits.push_back({L, N, b});
+      }
+      if (n.kind == ir::NodeKind::kConst) continue;
+      for (int k = 1; k <= depth[id].value; ++k)
+        for (int b = 0; b < n.width; ++b) s.register_bits.push_back({L, N, k, b, false});
+      if (n.kind == ir::NodeKind::kMaxSel)
+        for (int k = 1; k <= depth[id].index; ++k)
+          for (int b = 0; b < n.index_width; ++b) s.register_bits.push_back({L, N, k, b, true});
+    }
+  }
+  return s;
+}
+
+namespace {
+
+int LayerIndex(const model::Model& m, const std::string& name) {
+  for (size_t i = 0; i < m.layers.size(); ++i)
+    if (m.layers[i].name == name) return static_cast<int>(i);
+  return -1;
+}
+
+std::string LayerNames(const model::Model& m) {
+  std::string s;
+  for (const model::Layer& l : m.layers) s += (s.empty() ? "" : ", ") + l.name;
+  return s;
+}
+
+// Uniform double in [0, 1) from the engine's raw bits (std::uniform_real_distribution is not the same on
+// every standard library; this is).
+double Uniform(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+uint64_t Below(std::mt19937_64& rng, uint64_t n) { return static_cast<uint64_t>(Uniform(rng) * n); }
+
+// Indices of the faulty sites among `n` (those whose `keep` is true): Bernoulli(rate) each, or exactly
+// `count` distinct ones.
+std::vector<size_t> Pick(size_t n, const std::function<bool(size_t)>& keep, double rate, long count,
+                         std::mt19937_64& rng) {
+  std::vector<size_t> eligible;
+  for (size_t i = 0; i < n; ++i)
+    if (keep(i)) eligible.push_back(i);
+  std::vector<size_t> out;
+  if (count >= 0) {
+    const size_t k = std::min<size_t>(static_cast<size_t>(count), eligible.size());
+    for (size_t i = 0; i < k; ++i) {  // partial Fisher-Yates
+      const size_t j = i + Below(rng, eligible.size() - i);
+      std::swap(eligible[i], eligible[j]);
+      out.push_back(eligible[i]);
+    }
+    std::sort(out.begin(), out.end());
+  } else {
+    for (size_t i : eligible)
+      if (Uniform(rng) < rate) out.push_back(i);
+  }
+  return out;
+}
+
+WeightFault::Kind ParseWeightKind(const std::string& s, bool* ok) {
+  *ok = true;
+  if (s == "zero") return WeightFault::Kind::kZero;
+  if (s == "flip") return WeightFault::Kind::kFlip;
+  if (s == "digit-remove") return WeightFault::Kind::kDigitRemove;
+  if (s == "digit-add") return WeightFault::Kind::kDigitAdd;
+  *ok = false;
+  return WeightFault::Kind::kZero;
+}
+
+const char* ToString(WeightFault::Kind k) {
+  switch (k) {
+    case WeightFault::Kind::kZero: return "zero";
+    case WeightFault::Kind::kFlip: return "flip";
+    case WeightFault::Kind::kDigitRemove: return "digit-remove";
+    case WeightFault::Kind::kDigitAdd: return "digit-add";
+  }
+  return "?";
+}
+
+bool HasDigitAt(int64_t w, int pos) {
+  for (const arith::SignedDigit& d : arith::CsdDigits(w))
+    if (d.shift == pos) return true;
+  return false;
+}
+
+// Problem with weight fault `f` against the model, or "" if it applies.
+std::string WeightFaultProblem(const model::Model& m, const WeightFault& f, std::string* field) {
+  if (f.layer < 0 || f.layer >= static_cast<int>(m.layers.size())) return *field = "layer", "no such layer";
+  const auto* dl = std::get_if<model::DenseLayer>(&m.layers[f.layer].op);
+  if (!dl) return *field = "layer", "layer '" + m.layers[f.layer].name + "' has no weights (it is " + m.layers[f.layer].kind() + ")";
+  if (f.row < 0 || f.row >= dl->out)
+    return *field = "row", fmt::format("row {} out of range 0..{} of layer '{}'", f.row, dl->out - 1, m.layers[f.layer].name);
+  if (f.col < 0 || f.col >= dl->in)
+    return *field = "col", fmt::format("column {} out of range 0..{} of layer '{}'", f.col, dl->in - 1, m.layers[f.layer].name);
+  const int64_t w = dl->weight.at(f.row, f.col);
+  if (f.kind == WeightFault::Kind::kDigitRemove && !HasDigitAt(w, f.position))
+    return *field = "position", fmt::format("weight {} ({}) has no digit at 2^{}", w, arith::CsdToString(arith::CsdDigits(w)), f.position);
+  if (f.kind == WeightFault::Kind::kDigitAdd) {
+    if (f.position < 0 || f.position > 30) return *field = "position", fmt::format("position {} out of range 0..30", f.position);
+    if (HasDigitAt(w, f.position))
+      return *field = "position", fmt::format("weight {} ({}) already has a digit at 2^{}", w, arith::CsdToString(arith::CsdDigits(w)), f.position);
+  }
+  return "";
+}
+
+}  // namespace
+
+void CheckSpec(const SampleSpec& spec, const model::Model& m) {
+  Diagnostics diag;
+  if (!(spec.rate >= 0 && spec.rate <= 1))
+    diag.Add(Location{"", "", "rate"}, fmt::format("fault rate {} is outside [0, 1]", spec.rate));
+  if (!spec.layer.empty() && LayerIndex(m, spec.layer) < 0)
+    diag.Add(Location{"", "", "layer"}, "no layer '" + spec.layer + "' in the model (layers: " + LayerNames(m) + ")");
+  bool ok = true;
+  if (spec.weight_kind != "mix") ParseWeightKind(spec.weight_kind, &ok);
+  if (!ok) diag.Add(Location{"", "", "--weight-kind"}, "unknown weight fault '" + spec.weight_kind + "' (mix, zero, flip, digit-remove, digit-add)");
+  if (spec.adder_kind != "stuck" && spec.adder_kind != "drop")
+    diag.Add(Location{"", "", "--adder-kind"}, "unknown adder fault '" + spec.adder_kind + "' (stuck, drop)");
+  diag.ThrowIfAny();
+}
+
+FaultSet Sample(const SampleSpec& spec, const Sites& sites, const model::Model& m, const ir::Design& d, uint64_t seed) {
+  CheckSpec(spec, m);
+  (void)d;
+  std::mt19937_64 rng(seed);
+  const int only = spec.layer.empty() ? -1 : LayerIndex(m, spec.layer);
+  auto in_layer = [&](int l) { return only < 0 || l == only; };
+  FaultSet out;
+  switch (spec.level) {
+    case Level::kWeight: {
+      const auto pick = Pick(sites.weights.size(), [&](size_t i) { return in_layer(sites.weights[i].layer); },
+                             spec.rate, spec.count, rng);
+      for (size_t i : pick) {
+        const Sites::Weight& s = sites.weights[i];
+        WeightFault f{WeightFault::Kind::kZero, s.layer, s.row, s.col};
+        bool ok = true;
+        f.kind = spec.weight_kind == "mix" ? static_cast<WeightFault::Kind>(Below(rng, 4)) : ParseWeightKind(spec.weight_kind, &ok);
+        const auto& dl = std::get<model::DenseLayer>(m.layers[s.layer].op);
+        const int64_t w = dl.weight.at(s.row, s.col);
+        const std::vector<arith::SignedDigit> digits = arith::CsdDigits(w);
+        if (f.kind == WeightFault::Kind::kDigitRemove) {
+          if (digits.empty()) f.kind = WeightFault::Kind::kZero;  // nothing to remove: the defect is harmless
+          else f.position = digits[Below(rng, digits.size())].shift;
+        } else if (f.kind == WeightFault::Kind::kDigitAdd) {
+          // A digit where the CSD of w has none, among the weight's bit positions.
+          std::vector<int> free;
+          for (int p = 0; p < std::max(1, dl.weight_bits); ++p)
+            if (!HasDigitAt(w, p)) free.push_back(p);
+          if (free.empty()) f.kind = WeightFault::Kind::kZero;
+          else f.position = free[Below(rng, free.size())], f.neg = Below(rng, 2) == 1;
+        }
+        out.weights.push_back(f);
+      }
+      break;
+    }
+    case Level::kAdder: {
+      if (spec.adder_kind == "drop") {
+        const auto pick = Pick(sites.adders.size(), [&](size_t i) { return in_layer(sites.adders[i].layer); },
+                               spec.rate, spec.count, rng);
+        for (size_t i : pick) {
+          HwFault f;
+          f.kind = HwFault::Kind::kDropOperand;
+          f.layer = sites.adders[i].layer;
+          f.node = sites.adders[i].node;
+          f.operand = static_cast<int>(Below(rng, 2));
+          out.hw.push_back(f);
+        }
+      } else {
+        const auto pick = Pick(sites.adder_bits.size(), [&](size_t i) { return in_layer(sites.adder_bits[i].layer); },
+                               spec.rate, spec.count, rng);
+        for (size_t i : pick) {
+          HwFault f;
+          f.kind = HwFault::Kind::kStuckOutput;
+          f.layer = sites.adder_bits[i].layer;
+          f.node = sites.adder_bits[i].node;
+          f.bit = sites.adder_bits[i].bit;
+          f.one = Below(rng, 2) == 1;
+          out.hw.push_back(f);
+        }
+      }
+      break;
+    }
+    case Level::kRegister: {
+      const auto pick = Pick(sites.register_bits.size(), [&](size_t i) { return in_layer(sites.register_bits[i].layer); },
+                             spec.rate, spec.count, rng);
+      for (size_t i : pick) {
+        const Sites::RegisterBit& s = sites.register_bits[i];
+        HwFault f;
+        f.kind = HwFault::Kind::kStuckRegister;
+        f.layer = s.layer, f.node = s.node, f.rank = s.rank, f.bit = s.bit, f.index_line = s.index_line;
+        f.one = Below(rng, 2) == 1;
+        out.hw.push_back(f);
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+model::Model ApplyWeightFaults(const model::Model& m, const std::vector<WeightFault>& faults) {
+  model::Model out = m;
+  Diagnostics diag;
+  for (const WeightFault& f : faults) {
+    std::string field;
+    const std::string problem = WeightFaultProblem(m, f, &field);
+    if (!problem.empty()) {
+      diag.Add(Location{"weight fault", "", field}, problem);
+      continue;
+    }
+    auto& dl = std::get<model::DenseLayer>(out.layers[f.layer].op);
+    int64_t& w = dl.weight.at(f.row, f.col);
+    switch (f.kind) {
+      case WeightFault::Kind::kZero: w = 0; break;
+      case WeightFault::Kind::kFlip: w = -w; break;
+      case WeightFault::Kind::kDigitRemove:
+        for (const arith::SignedDigit& d : arith::CsdDigits(w))
+          if (d.shift == f.position) w -= (d.neg ? -1 : 1) * (int64_t{1} << d.shift);
+        break;
+      case WeightFault::Kind::kDigitAdd: w += (f.neg ? -1 : 1) * (int64_t{1} << f.position); break;
+    }
+  }
+  diag.ThrowIfAny();
+  return out;
+}
+
+namespace {
+
+// Problem with hardware fault `f` against the design, or "" (with the field it concerns).
+std::string HwFaultProblem(const HwFault& f, const ir::Design& d, std::string* field) {
+  if (f.layer < 0 || f.layer >= static_cast<int>(d.layers.size()))
+    return *field = "layer", fmt::format("layer {} does not exist", f.layer);
+  const ir::Module& mod = d.layers[f.layer];
+  if (f.node < 0 || f.node >= static_cast<int>(mod.nodes.size()))
+    return *field = "node", fmt::format("node {} does not exist in layer '{}'", f.node, mod.layer_name);
+  const ir::Node& n = mod.nodes[f.node];
+  switch (f.kind) {
+    case HwFault::Kind::kStuckOutput:
+      if (n.kind != ir::NodeKind::kAdd) return *field = "node", "'" + n.name + "' is not an adder";
+      if (f.bit < 0 || f.bit >= n.width)
+        return *field = "bit", fmt::format("bit {} out of range 0..{} of adder '{}'", f.bit, n.width - 1, n.name);
+      break;
+    case HwFault::Kind::kDropOperand:
+      if (n.kind != ir::NodeKind::kAdd) return *field = "node", "'" + n.name + "' is not an adder";
+      if (f.operand < 0 || f.operand >= static_cast<int>(n.ops.size()))
+        return *field = "operand", fmt::format("operand {} out of range 0..{} of adder '{}'", f.operand, n.ops.size() - 1, n.name);
+      break;
+    case HwFault::Kind::kStuckRegister: {
+      const schedule::Taps depth = schedule::RegisterDepths(mod)[f.node];
+      const int ranks = f.index_line ? depth.index : depth.value;
+      const int width = f.index_line ? n.index_width : n.width;
+      if (f.index_line && n.kind != ir::NodeKind::kMaxSel)
+        return *field = "node", "'" + n.name + "' has no index line (it is not a compare-select)";
+      if (n.kind == ir::NodeKind::kConst || ranks == 0)
+        return *field = "node", "'" + n.name + "' has no pipeline register";
+      if (f.rank < 1 || f.rank > ranks)
+        return *field = "rank", fmt::format("rank {} out of range: '{}' has register ranks 1..{}", f.rank, n.name, ranks);
+      if (f.bit < 0 || f.bit >= width)
+        return *field = "bit", fmt::format("bit {} out of range 0..{} of the register of '{}'", f.bit, width - 1, n.name);
+      break;
+    }
+  }
+  return "";
+}
+
+std::tuple<int, int, int, int, int> SiteKey(const HwFault& f) {
+  return {static_cast<int>(f.kind), f.layer, f.node, f.rank * 2 + (f.index_line ? 1 : 0),
+          f.kind == HwFault::Kind::kDropOperand ? f.operand : f.bit};
+}
+
+}  // namespace
+
+void CheckHwFaults(const std::vector<HwFault>& faults, const ir::Design& d, const std::string& source) {
+  Diagnostics diag;
+  std::set<std::tuple<int, int, int, int, int>> seen;
+  for (size_t i = 0; i < faults.size(); ++i) {
+    std::string field;
+    const std::string problem = HwFaultProblem(faults[i], d, &field);
+    if (!problem.empty()) diag.Add(Location{source, "", fmt::format("fault[{}].{}", i, field)}, problem);
+    else if (!seen.insert(SiteKey(faults[i])).second)
+      diag.Add(Location{source, "", fmt::format("fault[{}]", i)}, "the same site is listed twice");
+  }
+  diag.ThrowIfAny();
+}
+
+FaultSet ParseFaultList(const std::string& text, const std::string& file, const model::Model& m, const ir::Design& d) {
+  Diagnostics diag;
+  FaultSet out;
+  std::vector<std::map<std::string, int>> by_name(d.layers.size());
+  for (size_t li = 0; li < d.layers.size(); ++li)
+    for (size_t id = 0; id < d.layers[li].nodes.size(); ++id) by_name[li][d.layers[li].nodes[id].name] = static_cast<int>(id);
+  std::istringstream in(text);
+  std::string line;
+  int line_no = 0;
+  std::set<std::tuple<int, int, int>> weight_seen;
+  std::set<std::tuple<int, int, int, int, int>> hw_seen;
+  while (std::getline(in, line)) {
+    ++line_no;
+    const size_t hash = line.find('#');
+    if (hash != std::string::npos) line.resize(hash);
+    std::istringstream ls(line);
+    std::vector<std::string> t;
+    for (std::string w; ls >> w;) t.push_back(w);
+    if (t.empty()) continue;
+    const std::string where = fmt::format("{}:{}", file, line_no);
+    auto err = [&](const std::string& field, const std::string& msg) { diag.Add(Location{where, "", field}, msg); };
+    auto integer = [&](const std::string& s, const std::string& field, long* v) {
+      try {
+        size_t used = 0;
+        *v = std::stol(s, &used);
+        if (used == s.size()) return true;
+      } catch (...) {
+      }
+      err(field, "'" + s + "' is not an integer");
+      return false;
+    };
+    const std::string& level = t[0];
+    if (level != "weight" && level != "adder" && level != "register") {
+      err("level", "unknown fault level '" + level + "' (weight, adder, register)");
+      continue;
+    }
+    if (t.size() < 2) {
+      err("layer", "missing layer name");
+      continue;
+    }
+    const int li = LayerIndex(m, t[1]);
+    if (li < 0) {
+      err("layer", "no layer '" + t[1] + "' in the model (layers: " + LayerNames(m) + ")");
+      continue;
+    }
+    if (level == "weight") {
+      if (t.size() < 5) {
+        err("kind", "expected: weight LAYER ROW COL zero|flip|digit-remove POS|digit-add POS +|-");
+        continue;
+      }
+      long row = 0, col = 0;
+      if (!integer(t[2], "row", &row) || !integer(t[3], "col", &col)) continue;
+      bool ok = true;
+      WeightFault f{ParseWeightKind(t[4], &ok), li, static_cast<int>(row), static_cast<int>(col)};
+      if (!ok) {
+        err("kind", "unknown weight fault '" + t[4] + "' (zero, flip, digit-remove, digit-add)");
+        continue;
+      }
+      const size_t want = f.kind == WeightFault::Kind::kDigitRemove ? 6 : f.kind == WeightFault::Kind::kDigitAdd ? 7 : 5;
+      if (t.size() != want) {
+        err("kind", fmt::format("'{}' takes {} fields, got {}", t[4], want, t.size()));
+        continue;
+      }
+      if (want >= 6) {
+        long pos = 0;
+        if (!integer(t[5], "position", &pos)) continue;
+        f.position = static_cast<int>(pos);
+      }
+      if (want == 7) {
+        if (t[6] != "+" && t[6] != "-") {
+          err("sign", "expected + or -, got '" + t[6] + "'");
+          continue;
+        }
+        f.neg = t[6] == "-";
+      }
+      std::string field;
+      const std::string problem = WeightFaultProblem(m, f, &field);
+      if (!problem.empty()) {
+        err(field, problem);
+        continue;
+      }
+      if (!weight_seen.insert({li, f.row, f.col}).second) {
+        err("col", "weight listed twice");
+        continue;
+      }
+      out.weights.push_back(f);
+      continue;
+    }
+    if (li >= static_cast<int>(d.layers.size())) {
+      err("layer", "layer has no hardware");
+      continue;
+    }
+    if (t.size() < 3) {
+      err("node", "missing node name");
+      continue;
+    }
+    auto it = by_name[li].find(t[2]);
+    if (it == by_name[li].end()) {
+      err("node", "no node '" + t[2] + "' in layer '" + t[1] + "' (names as in the generated Verilog)");
+      continue;
+    }
+    HwFault f;
+    f.layer = li;
+    f.node = it->second;
+    const ir::Node& n = d.layers[li].nodes[f.node];
+    if (level == "adder") {
+      if (n.kind != ir::NodeKind::kAdd) {
+        err("node", "'" + t[2] + "' is not an adder");
+        continue;
+      }
+      if (t.size() >= 4 && t[3] == "drop" && t.size() == 5) {
+        long op = 0;
+        if (!integer(t[4], "operand", &op)) continue;
+        f.kind = HwFault::Kind::kDropOperand;
+        f.operand = static_cast<int>(op);
+        if (f.operand < 0 || f.operand >= static_cast<int>(n.ops.size())) {
+          err("operand", fmt::format("operand {} out of range 0..{}", op, n.ops.size() - 1));
+          continue;
+        }
+      } else if (t.size() == 6 && t[3] == "stuck") {
+        long bit = 0;
+        if (!integer(t[4], "bit", &bit)) continue;
+        if (t[5] != "0" && t[5] != "1") {
+          err("value", "stuck value must be 0 or 1, got '" + t[5] + "'");
+          continue;
+        }
+        f.kind = HwFault::Kind::kStuckOutput;
+        f.bit = static_cast<int>(bit);
+        f.one = t[5] == "1";
+        if (f.bit < 0 || f.bit >= n.width) {
+          err("bit", fmt::format("bit {} out of range 0..{} of adder '{}'", bit, n.width - 1, t[2]));
+          continue;
+        }
+      } else {
+        err("kind", "expected: adder LAYER NODE stuck BIT 0|1  or  adder LAYER NODE drop OPERAND");
+        continue;
+      }
+    } else {  // register
+      if (t.size() != 6 && !(t.size() == 7 && t[6] == "index")) {
+        err("kind", "expected: register LAYER NODE RANK BIT 0|1 [index]");
+        continue;
+      }
+      long rank = 0, bit = 0;
+      if (!integer(t[3], "rank", &rank) || !integer(t[4], "bit", &bit)) continue;
+      if (t[5] != "0" && t[5] != "1") {
+        err("value", "stuck value must be 0 or 1, got '" + t[5] + "'");
+        continue;
+      }
+      f.kind = HwFault::Kind::kStuckRegister;
+      f.rank = static_cast<int>(rank), f.bit = static_cast<int>(bit), f.one = t[5] == "1", f.index_line = t.size() == 7;
+      std::string field;
+      const std::string problem = HwFaultProblem(f, d, &field);
+      if (!problem.empty()) {
+        err(field, problem);
+        continue;
+      }
+    }
+    if (!hw_seen.insert(SiteKey(f)).second) {
+      err("node", "the same site is listed twice");
+      continue;
+    }
+    out.hw.push_back(f);
+  }
+  diag.ThrowIfAny();
+  CheckHwFaults(out.hw, d, file);
+  return out;
+}
+
+FaultSet ReadFaultList(const std::string& path, const model::Model& m, const ir::Design& d) {
+  return ParseFaultList(ReadFileOrThrow(path, "fault list"), path, m, d);
+}
+
+std::string FormatFaultList(const FaultSet& f, const model::Model& m, const ir::Design& d) {
+  std::string s;
+  for (const WeightFault& w : f.weights) {
+    s += fmt::format("weight {} {} {} {}", m.layers[w.layer].name, w.row, w.col, ToString(w.kind));
+    if (w.kind == WeightFault::Kind::kDigitRemove) s += fmt::format(" {}", w.position);
+    if (w.kind == WeightFault::Kind::kDigitAdd) s += fmt::format(" {} {}", w.position, w.neg ? "-" : "+");
+    s += "\n";
+  }
+  for (const HwFault& h : f.hw) {
+    const std::string& layer = m.layers[h.layer].name;
+    const std::string& node = d.layers[h.layer].nodes[h.node].name;
+    switch (h.kind) {
+      case HwFault::Kind::kStuckOutput: s += fmt::format("adder {} {} stuck {} {}\n", layer, node, h.bit, h.one ? 1 : 0); break;
+      case HwFault::Kind::kDropOperand: s += fmt::format("adder {} {} drop {}\n", layer, node, h.operand); break;
+      case HwFault::Kind::kStuckRegister:
+        s += fmt::format("register {} {} {} {} {}{}\n", layer, node, h.rank, h.bit, h.one ? 1 : 0, h.index_line ? " index" : "");
+        break;
+    }
+  }
+  return s;
+}
+
+}  // namespace hw::faults

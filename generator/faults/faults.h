@@ -1,0 +1,119 @@
+// Fault models for a hardwired model, at the three levels where silicon (or its netlist) breaks.
+//
+//   weight   : a constant of the model is wrong. zero (w -> 0), flip (w -> -w), digit-remove (one non-zero
+//              canonical-signed-digit of w removed: 6 = +8 -2 -> 8), digit-add (a +-2^k added where the CSD of
+//              w has a zero digit: 2 -> 2 + 1 = 3). The faulty model is what would have been printed had the
+//              weight been wrong; it is evaluated with the reference forward pass.
+//   adder    : a defect in the generated adder graph (kAdd nodes of the lowered design: the shared CMVM
+//              subexpressions, every neuron's tree and its scale tree). stuck: one output bit of the adder is
+//              stuck at 0 or 1 (every reader sees it, so a shared subexpression hits several neurons);
+//              drop: one operand is disconnected (reads as 0).
+//   register : one flip-flop of a pipeline register (a rank of a node's delay line, `<name>_d<k>` in the RTL,
+//              or the index line `<name>_i_d<k>` of a compare-select node) stuck at 0 or 1. Readers tapping
+//              the line at rank k or later see the stuck bit; earlier taps do not.
+//
+// Hardware faults name the lowered, scheduled and named design (driver::Compile's ir::Design), through
+// (layer index, node id) — nothing else of the IR is needed, so the set ports to IR v2 as (op id).
+// Values in the faulty design are bit patterns of each node's exact width: a stuck bit can leave a node's
+// proven range, and every reader then wraps modulo its own width exactly as the emitted Verilog does
+// (faults/interpreter.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ir/datapath.h"
+#include "model/model.h"
+
+namespace hw::faults {
+
+enum class Level { kWeight, kAdder, kRegister };
+const char* ToString(Level l);
+Level ParseLevel(const std::string& s);  // throws hw::Error naming the field --level
+
+struct WeightFault {
+  enum class Kind { kZero, kFlip, kDigitRemove, kDigitAdd };
+  Kind kind = Kind::kZero;
+  int layer = 0;  // model layer index (a dense layer)
+  int row = 0;    // output channel
+  int col = 0;    // input element
+  int position = 0;  // digit-remove / digit-add: the digit 2^position
+  bool neg = false;  // digit-add: the added digit is -2^position
+};
+
+struct HwFault {
+  enum class Kind { kStuckOutput, kDropOperand, kStuckRegister };
+  Kind kind = Kind::kStuckOutput;
+  int layer = 0;  // index into Design::layers
+  int node = 0;   // node id in that module
+  int bit = 0;         // stuck-output / stuck-register
+  bool one = false;    // stuck at 1 (else 0)
+  int operand = 0;     // drop: which operand (0 or 1)
+  int rank = 0;        // stuck-register: register rank 1..depth of the delay line
+  bool index_line = false;  // stuck-register on a compare-select node's index line
+};
+
+struct FaultSet {
+  std::vector<WeightFault> weights;
+  std::vector<HwFault> hw;
+  size_t size() const { return weights.size() + hw.size(); }
+};
+
+// Where faults can be: the sites of each level in a compiled design, in a fixed order (layer, node, bit),
+// so that a seeded draw is reproducible.
+struct Sites {
+  struct Weight { int layer, row, col; };
+  struct AdderBit { int layer, node, bit; };
+  struct Adder { int layer, node; };
+  struct RegisterBit { int layer, node, rank, bit; bool index_line; };
+  std::vector<Weight> weights;          // every weight of every dense layer (zeros included: a zero is a
+                                        // constant too, and digit-add can make it non-zero)
+  std::vector<AdderBit> adder_bits;     // every output bit of every kAdd node
+  std::vector<Adder> adders;            // every kAdd node (drop-operand sites)
+  std::vector<RegisterBit> register_bits;  // every flip-flop of the layers' delay lines
+};
+Sites EnumerateSites(const model::Model& m, const ir::Design& d);
+
+// How the random process picks faults. Each site is faulty independently with probability `rate`
+// (a Bernoulli draw per weight / per adder output bit / per register bit), or, with `count` >= 0, exactly
+// `count` distinct sites are drawn uniformly. Restricting to one layer (`layer` = name, "" = all) gives the
+// per-layer sensitivity.
+struct SampleSpec {
+  Level level = Level::kAdder;
+  double rate = 0;
+  long count = -1;
+  std::string layer;
+  // weight faults: the kind of every faulty weight; "mix" draws zero / flip / digit-remove / digit-add uniformly.
+  std::string weight_kind = "mix";
+  // adder faults: "stuck" (per output bit, stuck-at-0 or 1 with equal probability) or "drop" (per adder,
+  // operand 0 or 1 with equal probability).
+  std::string adder_kind = "stuck";
+};
+// Validates `spec` (rate in [0, 1], known kinds and layer) and throws hw::Error naming the field.
+void CheckSpec(const SampleSpec& spec, const model::Model& m);
+FaultSet Sample(const SampleSpec& spec, const Sites& sites, const model::Model& m, const ir::Design& d,
+                uint64_t seed);
+
+// Applies weight faults to a copy of the model (the faulty constants). Throws hw::Error for a fault naming
+// a layer / weight that does not exist.
+model::Model ApplyWeightFaults(const model::Model& m, const std::vector<WeightFault>& faults);
+
+// The fault list file: one fault per line, '#' starts a comment. Layers by model layer name, nodes by their
+// RTL name (as in the generated Verilog):
+//   weight   LAYER ROW COL zero|flip|digit-remove POS|digit-add POS +|-
+//   adder    LAYER NODE stuck BIT 0|1
+//   adder    LAYER NODE drop OPERAND
+//   register LAYER NODE RANK BIT 0|1 [index]
+// Every line is checked against the model and the design; all problems are reported together as
+// "FILE:LINE: field 'F': ...".
+FaultSet ParseFaultList(const std::string& text, const std::string& file, const model::Model& m,
+                        const ir::Design& d);
+FaultSet ReadFaultList(const std::string& path, const model::Model& m, const ir::Design& d);
+std::string FormatFaultList(const FaultSet& f, const model::Model& m, const ir::Design& d);
+
+// Checks hardware faults against the design (node exists and is of the right kind, bit / rank / operand in
+// range, no site twice); throws hw::Error naming `source`.
+void CheckHwFaults(const std::vector<HwFault>& faults, const ir::Design& d, const std::string& source);
+
+}  // namespace hw::faults

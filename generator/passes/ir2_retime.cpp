@@ -63,6 +63,14 @@ class Retime : public Pass {
     int vars = 1 + n;
     for (int u = 0; u < n; ++u)
       if (live(u) && !readers[u].empty()) mirror[u] = vars++;
+    // Ops that no output depends on (hand-written IR may have them) get no upper bound: the schedule may have put
+    // them after the outputs' stage.
+    std::vector<char> feeds_output(n, 0);
+    for (int v = n - 1; v >= 0; --v) {
+      if (g.nodes[v].op == Op::kOutput) feeds_output[v] = 1;
+      if (feeds_output[v])
+        for (const hw::ir2::Use& u : g.nodes[v].operands) feeds_output[u.node] = 1;
+    }
     std::vector<int64_t> weight(vars, 0);  // objective coefficients
     std::vector<Difference> cons;
     auto S = [](int i) { return 1 + i; };
@@ -73,8 +81,10 @@ class Retime : public Pass {
         cons.push_back({0, S(v), nv.stage});
         cons.push_back({S(v), 0, -nv.stage});
       } else {
-        cons.push_back({0, S(v), first});   // s(v) >= first
-        cons.push_back({S(v), 0, -last});   // s(v) <= last
+        // logic never joins stage 0: ports there are registered on entry (or, with inputs=registered, come
+        // registered in stage 1), as the schedule has it
+        cons.push_back({0, S(v), std::max(first, 1)});
+        if (feeds_output[v]) cons.push_back({S(v), 0, -last});  // s(v) <= last
       }
       for (const hw::ir2::Use& u : nv.operands)
         if (live(u.node)) cons.push_back({S(u.node), S(v), nv.op == Op::kOutput ? 1 : 0});

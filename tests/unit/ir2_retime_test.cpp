@@ -49,7 +49,8 @@ bool MeetsK(const Graph& g, int k) {
   return true;
 }
 
-// The smallest DelayLineBits over every placement of the movable ops within [first, last], by enumeration.
+// The smallest DelayLineBits over every placement of the movable ops within [1, last], by enumeration (ops no
+// output reads may also go past `last`, up to the latest stage the schedule used).
 int64_t BruteForce(Graph g, int k) {
   int first = 1 << 30, last = 0;
   std::vector<int> movable;
@@ -59,13 +60,15 @@ int64_t BruteForce(Graph g, int k) {
     if (op == Op::kOutput) last = std::max(last, g.nodes[v].stage);
     if (op != Op::kInput && op != Op::kOutput && op != Op::kConst) movable.push_back(static_cast<int>(v));
   }
+  int top = last;
+  for (const Node& n : g.nodes) top = std::max(top, n.stage);
   int64_t best = INT64_MAX;
   std::function<void(size_t)> place = [&](size_t i) {
     if (i == movable.size()) {
       if (MeetsK(g, k)) best = std::min(best, DelayLineBits(g));
       return;
     }
-    for (int s = first; s <= last; ++s) {
+    for (int s = std::max(first, 1); s <= top; ++s) {  // logic is never in stage 0 (the ports' stage)
       g.nodes[movable[i]].stage = s;
       place(i + 1);
     }

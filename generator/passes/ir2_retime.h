@@ -8,6 +8,8 @@
 //   s(v) >= s(u) + 1                  when the longest path from u to v has more than K levels (u and v
 //                                     included): some register must cut it,
 //   s(input) and s(output) fixed      (outputs all leave in the last stage, through a register),
+//   1 <= s(v) <= s(output)            (no logic in stage 0, the ports' stage; ops no output reads have no
+//                                     upper bound),
 // minimising sum_u width(u) * (max over readers v of s(v) - s(u)): one shared delay line per value, as
 // materialize-registers builds it (the max is linearised with one "mirror" variable per value, Leiserson-Saxe
 // section 8). Every constraint is a difference of two variables, so the linear program is the dual of a

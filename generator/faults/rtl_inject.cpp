@@ -66,7 +66,8 @@ void InjectIntoRtl(std::vector<emit::EmittedFile>& files, const ir::Design& d, c
   std::map<std::pair<int, int>, bool> adders;
   for (const auto& [k, m] : out_masks) adders[k] = true;
   for (const auto& [k, m] : dropped) adders[k] = true;
-  for (const auto& [key, unused] : adders) {
+  for (const auto& entry : adders) {
+    const std::pair<int, int> key = entry.first;  // a copy: clang 14 cannot capture structured bindings
     const ir::Module& mod = d.layers[key.first];
     const ir::Node& n = mod.nodes[key.second];
     std::string& text = file_of(key.first);
@@ -96,8 +97,9 @@ void InjectIntoRtl(std::vector<emit::EmittedFile>& files, const ir::Design& d, c
       return mit == out_masks.end() ? expr : mit->second.Apply(expr, n.width);
     });
   }
-  for (const auto& [key, masks] : reg_masks) {
-    const auto [layer, node, rank, index_line] = key;
+  for (const auto& entry : reg_masks) {
+    const auto& masks = entry.second;  // not a structured binding: clang 14 cannot capture those in a lambda
+    const auto [layer, node, rank, index_line] = entry.first;
     const ir::Module& mod = d.layers[layer];
     const ir::Node& n = mod.nodes[node];
     const std::string base = n.kind == ir::NodeKind::kMaxSel ? n.name + (index_line ? "_i" : "_v") : n.name;

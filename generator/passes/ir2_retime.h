@@ -17,7 +17,8 @@
 // read from the node potentials.
 //
 // Graphs with state, memories or an op costlier than K levels are left unchanged (the language model keeps
-// `sink`). Levels are recomputed so that each op's level is its depth inside its stage.
+// `sink`), and so is a schedule for which no placement meets these constraints at its latency (the level
+// schedule may put a multi-level op and its reader in one stage; see ir2_retime.cpp). Levels are recomputed so that each op's level is its depth inside its stage.
 #pragma once
 
 #include <memory>

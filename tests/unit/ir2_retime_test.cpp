@@ -62,13 +62,15 @@ int64_t BruteForce(Graph g, int k) {
   }
   int top = last;
   for (const Node& n : g.nodes) top = std::max(top, n.stage);
+  std::vector<int> scheduled;  // an op of no cost the schedule left in stage 0 may stay there
+  for (int v : movable) scheduled.push_back(g.nodes[v].stage);
   int64_t best = INT64_MAX;
   std::function<void(size_t)> place = [&](size_t i) {
     if (i == movable.size()) {
       if (MeetsK(g, k)) best = std::min(best, DelayLineBits(g));
       return;
     }
-    for (int s = std::max(first, 1); s <= top; ++s) {  // logic is never in stage 0 (the ports' stage)
+    for (int s = std::min(std::max(first, 1), scheduled[i]); s <= top; ++s) {  // no logic joins stage 0
       g.nodes[movable[i]].stage = s;
       place(i + 1);
     }

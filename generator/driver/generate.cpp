@@ -38,13 +38,6 @@ std::vector<passes::PassTiming> Optimise(ir::Module& m, const GenerateOptions& o
   return pm.timings();
 }
 
-hw::ir2::TimingModel po_timing(const GenerateOptions& o) {
-  passes::ir2::PassOptions po;
-  po.adders_per_stage = o.adders_per_stage;
-  po.clock_ns = o.clock_ns;
-  return po.Timing();
-}
-
 // A module of the IR v1 design that stands for an IR v2 layer graph in the top and interface.json.
 ir::Module Shell(const model::Model& model, int index, const hw::ir2::Graph& g, int adders_per_stage) {
   ir::Module m;
@@ -116,20 +109,20 @@ CompiledDesign Compile(const model::Model& model, const GenerateOptions& options
     for (const std::string& p : dump_after)
       if (std::find(passes::ir2::DefaultPipeline().begin(), passes::ir2::DefaultPipeline().end(), p) == passes::ir2::DefaultPipeline().end())
         throw Error(Location{"", "", "--dump-after"}, fmt::format("'{}' is not a pass of the pipeline ({})", p, fmt::join(passes::ir2::DefaultPipeline(), ", ")));
+    passes::ir2::PassOptions po;  // the same for every layer, and the timing model the figures are read with
+    po.adders_per_stage = options.adders_per_stage;
+    po.clock_ns = options.clock_ns;
     out.graphs.resize(n);
     std::vector<std::string> texts(n);
     ForEachLayer(n, threads, [&](int i) {
       hw::ir2::Graph& g = out.graphs[i];
       g = passes::LowerLayerToIr2(model, i, passes::ChoiceFor(options.lower, model.layers[i].name));
-      passes::ir2::PassOptions po;
-      po.adders_per_stage = options.adders_per_stage;
-      po.clock_ns = options.clock_ns;
       const std::string dump = options.dump_dir.empty() ? "" : (fs::path(options.dump_dir) / g.name).string();
       passes::ir2::PassManager(passes::ir2::DefaultPipeline(), po, dump, dump_after).Run(g);
       out.design.layers[i] = Shell(model, i, g, options.adders_per_stage);
       texts[i] = LayerText(model, i, g);
     });
-    out.stats = report::ComputeStats(model, out.graphs, po_timing(options));
+    out.stats = report::ComputeStats(model, out.graphs, po.Timing());
     out.files = emit::EmitDesign(out.design, texts, templates);
     return out;
   }

@@ -100,6 +100,8 @@ struct Node {
   int level = 0;  // combinational depth in the timing model's units
   double arrival = 0;  // clock-target schedules: ns from the stage's registers to this op's result
   int stage = 0;  // clock (pipeline stage) in which the value is computed
+
+  bool operator==(const Node&) const = default;
 };
 
 struct StateDecl {
@@ -110,6 +112,7 @@ struct StateDecl {
                        // read (a K/V row); the interpreter starts it at 0, the hardware at whatever power-up gives
   int lanes = 1;       // values per stream read and written together, as one memory word (a K/V row of d
                        // elements): state_read has `lanes` results, state_next takes `lanes` values
+  bool operator==(const StateDecl&) const = default;
 };
 
 struct MemDecl {
@@ -118,6 +121,7 @@ struct MemDecl {
   int depth = 1;
   bool per_stream = false;     // S separate copies, addressed by stream id (required if written)
   std::vector<int64_t> init;   // contents after reset (a ROM if never written); empty = zeros
+  bool operator==(const MemDecl&) const = default;
 };
 
 struct Graph {
@@ -141,6 +145,12 @@ struct Graph {
   std::vector<int> Inputs() const;   // input nodes in order
   std::vector<int> Outputs() const;  // output nodes in order
   int latency = 0;                   // filled by scheduling: clocks from input ports to output ports
+
+  // Everything above is equal, analysis results included (what a pass that reports "unchanged" must leave).
+  bool operator==(const Graph& o) const {
+    return name == o.name && streams == o.streams && inputs_registered == o.inputs_registered && states == o.states &&
+           memories == o.memories && nodes == o.nodes && groups == o.groups && latency == o.latency;
+  }
 
  private:
   mutable std::unordered_map<std::string, int> state_index_;  // FindState's index, rebuilt when states change size

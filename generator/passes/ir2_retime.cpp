@@ -5,6 +5,7 @@
 #include <lemon/smart_graph.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <queue>
 
 #include "common/diag.h"
@@ -127,15 +128,51 @@ class Retime : public Pass {
       for (int t : touched) dist[t] = -1;
     }
 
+    // Each op's stage lies between its earliest and latest stage under these constraints (longest paths over
+    // the op-to-op constraints, which all point from a lower node id to a higher one). An op whose window is a
+    // single stage is a constant, not a variable: at K = 1 most ops are, and the flow problem shrinks to the
+    // ops that can move.
+    constexpr int64_t kFree = INT64_MAX / 4;
+    std::vector<int64_t> lo(n, 0), hi(n, kFree);
+    std::vector<std::vector<const Difference*>> into(n), out_of(n);
+    for (const Difference& d : cons) {
+      if (d.j >= 1 + n || d.i >= 1 + n) continue;  // mirror constraints bound no op
+      if (d.i == 0) lo[d.j - 1] = std::max(lo[d.j - 1], d.b);
+      else if (d.j == 0) hi[d.i - 1] = std::min(hi[d.i - 1], -d.b);
+      else into[d.j - 1].push_back(&d), out_of[d.i - 1].push_back(&d);
+    }
+    for (int v = 0; v < n; ++v)
+      for (const Difference* d : into[v]) lo[v] = std::max(lo[v], lo[d->i - 1] + d->b);
+    for (int v = n - 1; v >= 0; --v)
+      for (const Difference* d : out_of[v])
+        if (hi[d->j - 1] < kFree) hi[v] = std::min(hi[v], hi[d->j - 1] - d->b);
+    // Solver variables: 0 (the reference) and one per op that can move or mirror; a fixed op is the reference
+    // plus its stage.
+    std::vector<int> var(vars, 0);
+    std::vector<int64_t> offset(vars, 0);
+    int free_vars = 1;
+    for (int i = 1; i < vars; ++i) {
+      const int v = i - 1;
+      if (i < 1 + n && live(v) && lo[v] > hi[v]) return false;  // no feasible placement at this latency (below)
+      if (i < 1 + n && live(v) && lo[v] == hi[v]) offset[i] = lo[v];
+      else var[i] = free_vars++;
+    }
     // The linear program's dual: a minimum-cost flow. LEMON's potentials pi satisfy pi(b) <= pi(a) + cost(a->b)
     // for every arc and minimise sum supply(v) * pi(v); x_j - x_i >= b is pi(i) <= pi(j) - b: an arc j -> i of cost -b.
     lemon::SmartDigraph net;
-    std::vector<lemon::SmartDigraph::Node> node(vars);
-    for (int i = 0; i < vars; ++i) node[i] = net.addNode();
+    std::vector<lemon::SmartDigraph::Node> node(free_vars);
+    for (int i = 0; i < free_vars; ++i) node[i] = net.addNode();
     lemon::SmartDigraph::ArcMap<int64_t> cost(net);
-    for (const Difference& d : cons) cost[net.addArc(node[d.j], node[d.i])] = -d.b;
-    lemon::SmartDigraph::NodeMap<int64_t> supply(net);
-    for (int i = 0; i < vars; ++i) supply[node[i]] = weight[i];
+    for (const Difference& d : cons) {
+      const int64_t b = d.b - offset[d.j] + offset[d.i];
+      if (var[d.i] == var[d.j]) {
+        if (var[d.i] == 0 && b > 0) return false;
+        continue;
+      }
+      cost[net.addArc(node[var[d.j]], node[var[d.i]])] = -b;
+    }
+    lemon::SmartDigraph::NodeMap<int64_t> supply(net, 0);
+    for (int i = 0; i < vars; ++i) supply[node[var[i]]] += weight[i];
     using Simplex = lemon::NetworkSimplex<lemon::SmartDigraph, int64_t, int64_t>;
     Simplex ns(net);
     ns.costMap(cost).supplyMap(supply);
@@ -147,7 +184,7 @@ class Retime : public Pass {
     // these constraints do not allow. The schedule then stays as it is.
     if (!optimal) return false;
     std::vector<int64_t> x(vars);
-    for (int i = 0; i < vars; ++i) x[i] = ns.potential(node[i]) - ns.potential(node[0]);
+    for (int i = 0; i < vars; ++i) x[i] = ns.potential(node[var[i]]) - ns.potential(node[0]) + offset[i];
     for (const Difference& d : cons)
       HW_CHECK(x[d.j] - x[d.i] >= d.b, fmt::format("retime: graph '{}': the solution breaks a constraint", g.name));
 

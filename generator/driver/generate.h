@@ -8,7 +8,7 @@
 
 #include "emit/verilog.h"
 #include "ir/datapath.h"
-#include "ir2/ir.h"
+#include "ir2/design.h"
 #include "model/model.h"
 #include "passes/lower_model.h"
 #include "passes/pass.h"
@@ -34,8 +34,9 @@ struct GenerateOptions {
 };
 
 struct CompiledDesign {
-  ir::Design design;                      // with IR v2: module shells (names, types, latencies) for the top
-  std::vector<hw::ir2::Graph> graphs;     // IR v2 only: one scheduled graph per layer
+  ir::Design design;                      // IR v1 (--ir 1); with IR v2: module shells (names, types, latencies)
+                                          // for the code that still reads IR v1's design (synth, faults)
+  hw::ir2::Design design2;                // IR v2 only: one scheduled module graph per layer, chained
   report::DesignStats stats;
   std::vector<emit::EmittedFile> files;
   std::vector<passes::PassTiming> timings;  // all modules, in order

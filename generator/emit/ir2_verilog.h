@@ -10,17 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "ir2/design.h"
 #include "ir2/ir.h"
 
 namespace hw::emit {
 
 // Scalar ports `members` (in element order) printed as one packed port `name`: element i in bits
 // [i*W, (i+1)*W) with W = element's width; outputs are sign- or zero-extended to W.
-struct PortBundle {
-  std::string name;
-  std::vector<std::string> members;
-  hw::ir2::Type element;
-};
+using PortBundle = hw::ir2::Bundle;
 
 struct Ir2EmitOptions {
   // false: a datapath module for a stateless one-stream graph (a layer of a dense chain): ports clk, ce and the

@@ -7,14 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "emit/emitted_file.h"
 #include "ir/datapath.h"
 
 namespace hw::emit {
 
-struct EmittedFile {
-  std::string name;  // file name inside the output directory
-  std::string text;
-};
 
 // Name of the top module for a design.
 std::string TopName(const ir::Design& d);

@@ -5,7 +5,7 @@
 //   - `generate` (load + compile + write) <= 2 s
 // With --study it also builds alternative RTL/flag variants to show what drives Verilator build time.
 //
-//   build/bench/fashion_bench [--model weights/fashion_mlp/model.json] [--ir 1|2] [--study]
+//   build/bench/fashion_bench [--model weights/fashion_mlp/model.json] [--study]
 // It also times the compile step (lower + passes + emit, in memory) through IR v1 and IR v2 side by side.
 #include <fmt/format.h>
 
@@ -45,14 +45,12 @@ struct Variant {
 int main(int argc, char** argv) {
   std::string model_path = std::string(HW_SOURCE_DIR) + "/weights/fashion_mlp/model.json";
   bool study = false;
-  int ir = 2;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--model" && i + 1 < argc) model_path = argv[++i];
     else if (a == "--study") study = true;
-    else if (a == "--ir" && i + 1 < argc) ir = std::atoi(argv[++i]);
     else {
-      std::cerr << "usage: fashion_bench [--model PATH] [--ir 1|2] [--study]\n";
+      std::cerr << "usage: fashion_bench [--model PATH] [--study]\n";
       return 2;
     }
   }
@@ -65,7 +63,6 @@ int main(int argc, char** argv) {
     auto t0 = std::chrono::steady_clock::now();
     const model::Model m = model::LoadModel(model_path);
     driver::GenerateOptions go;
-    go.ir_version = ir;
     driver::CompiledDesign c = driver::Compile(m, go);
     driver::WriteOutputDir(c.files, (work / "rtl").string());
     const double gen_s = Since(t0);
@@ -110,7 +107,7 @@ int main(int argc, char** argv) {
       std::cout << fmt::format("{:<34} {:>16}   target {:<12} {}\n", what, value, target, ok ? "met" : "MISSED");
     };
     std::cout << fmt::format("model {}: {} adders, {} registers ({} flip-flops), latency {} clocks\n", model_path,
-                             c.stats.total.adders, c.stats.total.registers, c.stats.total.register_bits, c.design.latency());
+                             c.stats.total.adders, c.stats.total.registers, c.stats.total.register_bits, hw::ir2::Latency(c.design));
     if (labelled) {
       line("integer accuracy (reference)", fmt::format("{:.2f} %", 100.0 * ref_ok / count), ">= 85 %", ref_ok * 100 >= 85L * count);
       line("accuracy (RTL)", fmt::format("{:.2f} %", 100.0 * rtl_ok / count), "= reference", rtl_ok == ref_ok);
@@ -128,12 +125,10 @@ int main(int argc, char** argv) {
       for (int v = 1; v <= 2; ++v) {
         std::vector<double> ts;
         for (int rep = 0; rep < 5; ++rep) {
-          driver::GenerateOptions o;
-          o.ir_version = v;
           const auto t1 = std::chrono::steady_clock::now();
-          const driver::CompiledDesign cv = driver::Compile(m, o);
+          const report::DesignStats st = v == 1 ? driver::CompileIrV1(m, {}).stats : driver::Compile(m, {}).stats;
           ts.push_back(Since(t1));
-          ffs[v] = cv.stats.total.register_bits, adders[v] = cv.stats.total.adders;
+          ffs[v] = st.total.register_bits, adders[v] = st.total.adders;
         }
         std::sort(ts.begin(), ts.end());
         med[v] = ts[2];

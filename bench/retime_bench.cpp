@@ -70,8 +70,7 @@ Figures Measure(const model::Model& m, int k, int ir, bool retime) {
   if (ir == 1) {
     driver::GenerateOptions o;
     o.adders_per_stage = k;
-    o.ir_version = 1;
-    const driver::CompiledDesign c = driver::Compile(m, o);
+    const driver::CompiledIrV1 c = driver::CompileIrV1(m, o);
     return {c.stats.total.register_bits, c.stats.total.latency, 0};
   }
   std::vector<std::string> pipeline = passes::ir2::DefaultPipeline();

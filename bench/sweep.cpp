@@ -1,5 +1,5 @@
 // Random-model sweep for long runs (docs/hardening.md):
-//   build/bench/sweep --models N [--seed S] [--first I] [--vectors V] [--keep] [--work DIR] [--ir 1|2]
+//   build/bench/sweep --models N [--seed S] [--first I] [--vectors V] [--keep] [--work DIR] [--clock-ns T]
 // co-simulates models I .. I+N-1 of the sweep (tests/sweep/sweep_run.h) against the reference, prints one line
 // per model and a summary, and exits 1 if any model mismatches or fails to build.
 #include <chrono>
@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   uint64_t seed = 1000;
   long vectors = 400;
   bool keep = false;
-  int ir = 2;
+  double clock_ns = 0;  // > 0: schedule by this clock target instead of K
   std::string work = "sweep-work";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -34,9 +34,9 @@ int main(int argc, char** argv) {
     else if (a == "--vectors") vectors = std::atol(next());
     else if (a == "--work") work = next();
     else if (a == "--keep") keep = true;
-    else if (a == "--ir") ir = std::atoi(next());
+    else if (a == "--clock-ns") clock_ns = std::atof(next());
     else {
-      std::fprintf(stderr, "usage: sweep --models N [--seed S] [--first I] [--vectors V] [--keep] [--work DIR] [--ir 1|2]\n");
+      std::fprintf(stderr, "usage: sweep --models N [--seed S] [--first I] [--vectors V] [--keep] [--work DIR] [--clock-ns T]\n");
       return 2;
     }
   }
@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
   long vectors_total = 0;
   for (int i = first; i < first + models; ++i) {
     try {
-      const hw::sweep::SweepResult r = hw::sweep::RunSweepModel(i, seed, work, vectors, keep, ir);
+      const hw::sweep::SweepResult r = hw::sweep::RunSweepModel(i, seed, work, vectors, keep, clock_ns);
       vectors_total += r.passed;
       std::printf("%4d %-12s in=%-5d layers=%d  %s  pass=%ld fail=%ld  gen %.1fs build %.1fs total %.1fs  [%s]\n", i,
                   r.name.c_str(), r.input_length, r.layers, r.ok() ? "OK  " : "FAIL", r.passed, r.failed,

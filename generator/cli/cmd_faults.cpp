@@ -180,11 +180,10 @@ int Run(const Flags& f) {
   driver::GenerateOptions go;
   go.lower = f.arith.Resolve(m);
   go.threads = 1;
-  // The fault machinery reads the dense-chain design of IR v1 (ir/datapath.h), still generated with ir_version 1
-  // while the dense chain moves to IR v2; its RTL is the one the faults are injected into and checked against.
-  go.ir_version = 1;
+  // The fault machinery reads the dense-chain design of IR v1 (ir/datapath.h) until it moves to IR v2; its RTL
+  // is the one the faults are injected into and checked against.
   go.adders_per_stage = f.adders_per_stage;
-  const driver::CompiledDesign c = driver::Compile(m, go);
+  const driver::CompiledIrV1 c = driver::CompileIrV1(m, go);
   reference::Batch x;
   std::vector<int64_t> labels;
   std::string data_what;

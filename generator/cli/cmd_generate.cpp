@@ -30,9 +30,7 @@ void AddGenerate(CLI::App& app, Registry& r) {
   sub->add_option("--adders-per-stage", f->k, "adder levels between pipeline registers")->default_val(1);
   f->arith.AddTo(sub);
   sub->add_option("--dump-dir", f->dump_dir, "write each layer's IR after every pass to DIR/<module>/NN-<pass>.ir");
-  sub->add_option("--dump-after", f->dump_after, "only dump after these passes (comma-separated); with --ir 1: print the IR after this pass to stderr");
-  sub->add_option("--ir", f->ir, "dense models: lower the layers through IR v2 (default) or the old IR v1 (kept while the migration finishes)")
-      ->check(CLI::IsMember({1, 2}));
+  sub->add_option("--dump-after", f->dump_after, "only dump after these passes (comma-separated)");
   sub->add_option("--clock-ns", f->clock_ns, "dense models: a clock target in ns instead of --adders-per-stage (delay model: --target)");
   sub->add_option("--target", f->target, "delay model for --clock-ns: fpga (Xilinx 7-series logic delays; asic is not there yet)")
       ->check(CLI::IsMember({"fpga", "asic"}));
@@ -52,7 +50,6 @@ void AddGenerate(CLI::App& app, Registry& r) {
                  o.lower = f->arith.Resolve(m);
                  o.dump_after = f->dump_after;
                  o.dump_dir = f->dump_dir;
-                 o.ir_version = f->ir;
                  o.clock_ns = f->clock_ns;
                  const driver::CompiledDesign c = driver::Compile(m, o);
                  driver::WriteOutputDir(c.files, f->out);
@@ -68,8 +65,8 @@ void AddGenerate(CLI::App& app, Registry& r) {
                    std::cout << fmt::format("estimated clock: {:.3f} ns ({:.0f} MHz) against the {:.2f} ns target\n", c.stats.total.critical_ns,
                                             1000.0 / c.stats.total.critical_ns, f->clock_ns);
                  }
-                 std::cout << fmt::format("latency: {} clocks (input register + layers); throughput: 1 vector per clock{}\n",
-                                          c.design.latency(), f->ir == 1 ? "; layers lowered through IR v1" : "");
+                 std::cout << fmt::format("latency: {} clocks (input register + layers); throughput: 1 vector per clock\n",
+                                          hw::ir2::Latency(c.design));
                  std::cout << fmt::format("wrote {} files to {} in {:.2f} s\n", c.files.size(), f->out, secs);
                  return 0;
                }});

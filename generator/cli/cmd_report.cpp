@@ -72,7 +72,7 @@ void AddReport(CLI::App& app, Registry& r) {
                    so.parallel = f->jobs;
                    so.timeout_seconds = f->timeout;
                    so.work_dir = f->work.empty() ? (std::filesystem::path(f->out) / "synth").string() : f->work;
-                   std::cout << fmt::format("synthesizing {} layer(s) with yosys in {}...\n", c.design.layers.size(), so.work_dir)
+                   std::cout << fmt::format("synthesizing {} layer(s) with yosys in {}...\n", c.design.instances.size(), so.work_dir)
                              << std::flush;
                    synth = synth::SynthesizeLayers(m, c, so, [&](int done, int total, const synth::SynthJob& job,
                                                                  const synth::FlowResult& res) {

@@ -13,7 +13,7 @@ RtlCheckResult CheckInRtl(const Evaluator& ev, const FaultSet& f, const driver::
   const reference::Batch expected = ev.Outputs(f);  // also rejects a set mixing weight and hardware faults
   std::vector<emit::EmittedFile> files;
   if (!f.weights.empty()) {
-    files = driver::Compile(ApplyWeightFaults(ev.model(), f.weights), options).files;
+    files = driver::CompileIrV1(ApplyWeightFaults(ev.model(), f.weights), options).files;
   } else {
     files = emit::EmitDesign(ev.design(), options.template_dir.empty() ? driver::DefaultTemplateDir() : options.template_dir);
     InjectIntoRtl(files, ev.design(), f.hw);

@@ -70,7 +70,7 @@ Evaluator::Evaluator(const model::Model& m, const ir::Design& d, reference::Batc
   for (const ir::Module& mod : d_.layers)
     if (mod.nodes.empty())
       throw Error(Location{"", "", "ir_version"},
-                  "fault injection works on the IR v1 dense-chain design: compile with GenerateOptions::ir_version = 1 "
+                  "fault injection works on the IR v1 dense-chain design: compile with driver::CompileIrV1 "
                   "(layer '" + mod.layer_name + "' has no IR v1 nodes)");
   clean_ = reference::Run(m_, x_);
   sites_ = EnumerateSites(m_, d_);

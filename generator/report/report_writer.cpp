@@ -88,14 +88,14 @@ std::string ReportJson(const ReportInput& in) {
   j["command"] = in.command;
   j["arith"] = in.arith;
   j["adders_per_stage"] = in.adders_per_stage;
-  j["latency"] = in.design->design.latency();
+  j["latency"] = hw::ir2::Latency(in.design->design);
   json layers = json::array();
   for (size_t i = 0; i < st.layers.size(); ++i) {
     const LayerStats& l = st.layers[i];
     json e;
     e["name"] = l.name;
     e["kind"] = l.kind;
-    e["module"] = in.design->design.layers[i].name;
+    e["module"] = in.design->design.modules[i].graph.name;
     e["weights"] = l.weights;
     e["nonzero_weights"] = l.nonzero_weights;
     e["signed_digits"] = l.nonzero_digits;
@@ -130,7 +130,7 @@ std::string ReportJson(const ReportInput& in) {
   tot["full_adder_bits"] = t.adder_bits;
   tot["registers"] = t.registers;
   tot["register_bits"] = t.register_bits;
-  tot["latency"] = in.design->design.latency();
+  tot["latency"] = hw::ir2::Latency(in.design->design);
   bool complete = false;
   for (const auto& [key, flow, field] : std::vector<std::tuple<const char*, const char*, long synth::FlowResult::*>>{
            {"luts", "xilinx", &synth::FlowResult::luts},
@@ -162,7 +162,7 @@ std::string ReportMarkdown(const ReportInput& in) {
   if (!in.command.empty()) s += fmt::format("Produced by `{}`.\n\n", in.command);
   s += fmt::format("Arithmetic `{}`, {} adder level(s) per pipeline stage, latency {} clocks (input register + layers), "
                    "throughput 1 token (input vector) per clock.\n\n",
-                   in.arith, in.adders_per_stage, in.design->design.latency());
+                   in.arith, in.adders_per_stage, hw::ir2::Latency(in.design->design));
   s += "## Datapath (from the generator)\n\n";
   s += "| layer | kind | weights | nonzero | signed digits | adders | full-adder bits | registers | register bits | "
        "adder levels | stages (latency) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
@@ -172,7 +172,7 @@ std::string ReportMarkdown(const ReportInput& in) {
                        lat);
   };
   for (const LayerStats& l : st.layers) s += row(l, l.name, l.latency);
-  s += row(st.total, "**total**", in.design->design.latency());
+  s += row(st.total, "**total**", hw::ir2::Latency(in.design->design));
   s += "\nFull-adder bits = sum of the widths of all two-input adders/subtractors (incl. the multiply by M); "
        "registers = pipeline register words, register bits = flip-flops.\n\n";
   if (in.synth) {

@@ -21,7 +21,7 @@ std::vector<LayerSynth> SynthesizeLayers(const model::Model& model, const driver
       throw Error(Location{"", "", "--flow"}, fmt::format("unknown flow '{}' (known: word, gate, xilinx, depth)", f));
   for (const std::string& l : o.layers) {
     bool found = false;
-    for (const ir::Module& m : c.design.layers) found |= m.layer_name == l;
+    for (const hw::ir2::Instance& inst : c.design.instances) found |= inst.label == l;
     if (!found) throw Error(Location{model.manifest_path, "", "--layer"}, fmt::format("no layer named '{}'", l));
   }
   const fs::path work = fs::absolute(o.work_dir);
@@ -37,35 +37,29 @@ std::vector<LayerSynth> SynthesizeLayers(const model::Model& model, const driver
     bool behavioral;
   };
   std::vector<Slot> slots;
-  for (size_t i = 0; i < c.design.layers.size(); ++i) {
-    const ir::Module& m = c.design.layers[i];
-    if (!o.layers.empty() && std::find(o.layers.begin(), o.layers.end(), m.layer_name) == o.layers.end()) continue;
-    LayerSynth ls{m.layer_name, m.name, m.kind, {}, {}};
-    std::vector<std::string> files;
-    bool requant = false, argmax = false;
-    for (const ir::Node& n : m.nodes) {
-      requant |= n.kind == ir::NodeKind::kRequant;
-      argmax |= n.kind == ir::NodeKind::kMaxSel;
-    }
-    if (requant) files.push_back((work / "rtl" / "hw_requant.v").string());
-    if (argmax) files.push_back((work / "rtl" / "hw_argmax2.v").string());
-    files.push_back((work / "rtl" / (m.name + ".v")).string());
+  // A chain: instance i is model layer i, a module of its own file (IR v2 modules use no templates).
+  for (size_t i = 0; i < c.design.instances.size(); ++i) {
+    const hw::ir2::Instance& inst = c.design.instances[i];
+    const std::string& module = c.design.ModuleOf(static_cast<int>(i)).graph.name;
+    if (!o.layers.empty() && std::find(o.layers.begin(), o.layers.end(), inst.label) == o.layers.end()) continue;
+    LayerSynth ls{inst.label, module, inst.kind, {}, {}};
+    std::vector<std::string> files = {(work / "rtl" / (module + ".v")).string()};
     const size_t idx = out.size();
     for (const std::string& f : o.flows) {
-      jobs.push_back({fmt::format("{} shift-add {}", m.layer_name, f), f, m.name, files,
-                      (work / "jobs" / (m.layer_name + "_ours")).string(), o.timeout_seconds});
+      jobs.push_back({fmt::format("{} shift-add {}", inst.label, f), f, module, files,
+                      (work / "jobs" / (inst.label + "_ours")).string(), o.timeout_seconds});
       slots.push_back({idx, false});
     }
-    const auto* dense = std::get_if<model::DenseLayer>(&model.layers[m.layer_index].op);
+    const auto* dense = std::get_if<model::DenseLayer>(&model.layers[static_cast<int>(i)].op);
     if (o.compare && dense) {
-      const std::string bname = m.name + "_behavioral";
+      const std::string bname = module + "_behavioral";
       BehavioralOptions bo;
       bo.output_regs = o.behavioral_regs;
       const std::string path = (work / "behavioral" / (bname + ".v")).string();
-      WriteFileOrThrow(path, EmitBehavioralDense(*dense, model.OutputType(m.layer_index - 1), bname, bo));
+      WriteFileOrThrow(path, EmitBehavioralDense(*dense, model.OutputType(static_cast<int>(i) - 1), bname, bo));
       for (const std::string& f : o.flows) {
-        jobs.push_back({fmt::format("{} behavioral {}", m.layer_name, f), f, bname, {path},
-                        (work / "jobs" / (m.layer_name + "_behavioral")).string(), o.timeout_seconds});
+        jobs.push_back({fmt::format("{} behavioral {}", inst.label, f), f, bname, {path},
+                        (work / "jobs" / (inst.label + "_behavioral")).string(), o.timeout_seconds});
         slots.push_back({idx, true});
       }
     }

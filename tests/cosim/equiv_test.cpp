@@ -47,25 +47,19 @@ driver::CompiledDesign CompileRandom(const Case& c, model::Model* m) {
 synth::EquivResult Prove(const model::Model& m, const driver::CompiledDesign& c, size_t li, const fs::path& dir,
                          const std::function<std::string(const std::string&)>& mutate = {}) {
   fs::create_directories(dir);
-  const ir::Module& mod = c.design.layers[li];
+  const hw::ir2::Graph& mod = c.design.ModuleOf(static_cast<int>(li)).graph;
   std::vector<std::string> gold;
-  for (const auto& f : c.files) {
-    if (f.name == "hw_requant.v") {
-      gold.push_back((dir / f.name).string());
-      WriteFileOrThrow(gold.back(), f.text);
-    }
-  }
   for (const auto& f : c.files)
     if (f.name == mod.name + ".v") {
       gold.push_back((dir / f.name).string());
       WriteFileOrThrow(gold.back(), mutate ? mutate(f.text) : f.text);
     }
-  const auto& d = std::get<model::DenseLayer>(m.layers[mod.layer_index].op);
+  const auto& d = std::get<model::DenseLayer>(m.layers[li].op);
   synth::BehavioralOptions bo;
   bo.output_regs = mod.latency;
   const std::string bname = mod.name + "_behavioral";
   const std::string bpath = (dir / (bname + ".v")).string();
-  WriteFileOrThrow(bpath, synth::EmitBehavioralDense(d, m.OutputType(mod.layer_index - 1), bname, bo));
+  WriteFileOrThrow(bpath, synth::EmitBehavioralDense(d, m.OutputType(static_cast<int>(li) - 1), bname, bo));
   synth::EquivJob job;
   job.work_dir = dir.string();
   job.gold_files = gold;
@@ -90,7 +84,7 @@ TEST(Equiv, GeneratedLayersEqualBehavioral) {
   for (const Case& cs : cases) {
     model::Model m;
     const driver::CompiledDesign c = CompileRandom(cs, &m);
-    for (size_t li = 0; li < c.design.layers.size(); ++li) {
+    for (size_t li = 0; li < c.design.instances.size(); ++li) {
       const fs::path dir = kWork / fmt::format("seed{}_l{}", cs.seed, li);
       const synth::EquivResult r = Prove(m, c, li, dir);
       EXPECT_TRUE(r.proven) << "seed " << cs.seed << " layer " << li << ": " << r.message << " (log " << r.log_path << ")";

@@ -17,7 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class FashionCosim : public ::testing::TestWithParam<int> {};  // the IR version the layers go through
+class FashionCosim : public ::testing::TestWithParam<int> {};  // K: adder levels per stage
 
 TEST_P(FashionCosim, FirstTestImagesMatchReference) {
   const std::string weights = std::string(HW_SOURCE_DIR) + "/weights/fashion_mlp";
@@ -32,9 +32,9 @@ TEST_P(FashionCosim, FirstTestImagesMatchReference) {
   }
   const reference::Trace t = reference::Run(m, x);
 
-  const fs::path dir = fs::path(HW_BINARY_DIR) / "test_out" / ("fashion_ir" + std::to_string(GetParam()));
+  const fs::path dir = fs::path(HW_BINARY_DIR) / "test_out" / ("fashion_k" + std::to_string(GetParam()));
   driver::GenerateOptions o;
-  o.ir_version = GetParam();
+  o.adders_per_stage = GetParam();
   const driver::CompiledDesign c = driver::Compile(m, o);
   driver::WriteOutputDir(c.files, (dir / "rtl").string());
   cosim::BuildOptions bo;
@@ -50,7 +50,7 @@ TEST_P(FashionCosim, FirstTestImagesMatchReference) {
   EXPECT_GE(correct, n * 80 / 100) << "the RTL's accuracy on the first " << n << " images collapsed";
 }
 
-INSTANTIATE_TEST_SUITE_P(Ir, FashionCosim, ::testing::Values(1, 2));
+INSTANTIATE_TEST_SUITE_P(K, FashionCosim, ::testing::Values(1, 3));
 
 }  // namespace
 }  // namespace hw

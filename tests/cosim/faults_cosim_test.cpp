@@ -51,8 +51,7 @@ TEST_P(FaultsCosim, InjectedRtlEqualsFaultyInterpreter) {
   driver::GenerateOptions o;
   o.adders_per_stage = c.k;
   o.threads = 1;
-  o.ir_version = 1;  // the fault machinery works on the IR v1 dense-chain design
-  const driver::CompiledDesign compiled = driver::Compile(m, o);
+  const driver::CompiledIrV1 compiled = driver::CompileIrV1(m, o);
   const faults::Evaluator ev(m, compiled.design, cosim::RandomInputs(m, 400, 5), {});
   faults::SampleSpec s;
   s.level = c.level;
@@ -99,8 +98,7 @@ TEST(FaultsCosimTaps, StuckRankIsSeenOnlyByLaterTaps) {
     driver::GenerateOptions o;
     o.adders_per_stage = 1;
     o.threads = 1;
-    o.ir_version = 1;
-    const driver::CompiledDesign compiled = driver::Compile(m, o);
+    const driver::CompiledIrV1 compiled = driver::CompileIrV1(m, o);
     const ir::Module& mod = compiled.design.layers[0];
     std::vector<std::set<int>> taps(mod.nodes.size());
     for (const ir::Node& n : mod.nodes)

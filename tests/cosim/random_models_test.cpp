@@ -1,10 +1,9 @@
 // The core promise, checked end to end on seeded random models: generated RTL, built with Verilator and fed
 // one vector per clock, equals the reference forward pass bit for bit. Shapes, weight encodings (binary,
 // ternary, 1..12-bit signed/unsigned), signed/unsigned inputs, biases, per-channel M and S, relu/none,
-// 1..3 layers, K = 1, 2, 3 and both arithmetic modes vary with the seed. Every model runs through both IRs
-// (--ir 1 and --ir 2, the dense chain's migration to IR v2); with IR v2 every third model's first layer uses
-// threshold activations. Variant 3 schedules IR v2 by a clock target (5, 7 or 9 ns, the fpga delay model)
-// instead of K.
+// 1..3 layers, K = 1, 2, 3 and both arithmetic modes vary with the seed; every third model's first layer uses
+// threshold activations. Variant 2 schedules by K, variant 3 by a clock target (5, 7 or 9 ns, the fpga delay
+// model) instead.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -12,6 +11,7 @@
 
 #include "cosim/cosim.h"
 #include "driver/generate.h"
+#include "emit/ir2_top.h"
 #include "model/model_io.h"
 #include "model/random_model.h"
 #include "reference/reference.h"
@@ -31,10 +31,9 @@ class RandomModelCosim : public ::testing::TestWithParam<std::tuple<int, int>> {
 
 TEST_P(RandomModelCosim, RtlMatchesReferenceBitForBit) {
   const auto [seed, variant] = GetParam();
-  const int ir = variant == 1 ? 1 : 2;
   model::RandomModelSpec spec;
   model::Model generated = model::RandomModel(spec, seed);
-  if (ir == 2 && seed % 3 == 0) model::UseRandomThresholds(generated, 0, seed);
+  if (seed % 3 == 0) model::UseRandomThresholds(generated, 0, seed);
   const fs::path dir = fs::path(HW_BINARY_DIR) / "test_out" / "cosim" / fmt::format("{}_v{}", generated.name, variant);
   fs::remove_all(dir);
   model::WriteModel(generated, (dir / "model").string());
@@ -45,7 +44,6 @@ TEST_P(RandomModelCosim, RtlMatchesReferenceBitForBit) {
   const int mode = (seed / 3) % 3;
   o.lower.arith.mode = mode == 0 ? passes::ArithMode::kCsd : passes::ArithMode::kCmvm;
   o.lower.arith.depth = mode == 2 ? arith::DepthMode::kMinimum : arith::DepthMode::kUnconstrained;
-  o.ir_version = ir;
   if (variant == 3) o.clock_ns = 5 + 2 * (seed % 3);
   const driver::CompiledDesign c = driver::Compile(m, o);
   const std::string rtl = (dir / "rtl").string();
@@ -66,7 +64,7 @@ TEST_P(RandomModelCosim, RtlMatchesReferenceBitForBit) {
   EXPECT_EQ(r.exit_code, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, RandomModelCosim, ::testing::Combine(::testing::Range(1, 37), ::testing::Values(1, 2)));
+INSTANTIATE_TEST_SUITE_P(Seeds, RandomModelCosim, ::testing::Combine(::testing::Range(1, 37), ::testing::Values(2)));
 INSTANTIATE_TEST_SUITE_P(Clocked, RandomModelCosim, ::testing::Combine(::testing::Range(1, 13), ::testing::Values(3)));
 
 }  // namespace

@@ -4,8 +4,8 @@
 // Model `index` is RandomModel(SweepSpec(index), base_seed + index): written to disk and loaded back through
 // the validating loader, compiled with K = 1..3 adder levels per stage and the CSD / CMVM / CMVM-minimum-depth
 // arithmetic (cycling with the index), built with Verilator and co-simulated against the C++ reference on
-// random inputs whose first vectors are all-minimum, all-maximum and alternating. `ir_version` 2 lowers the layers
-// through IR v2 (the dense chain's migration, driver::GenerateOptions::ir_version).
+// random inputs whose first vectors are all-minimum, all-maximum and alternating. `clock_ns` > 0 schedules by that
+// clock target (the fpga delay model) instead of K.
 #pragma once
 
 #include <chrono>
@@ -35,7 +35,7 @@ struct SweepResult {
 };
 
 inline SweepResult RunSweepModel(int index, uint64_t base_seed, const std::filesystem::path& work_root, long vectors = 400,
-                                 bool keep = false, int ir_version = 2) {
+                                 bool keep = false, double clock_ns = 0) {
   namespace fs = std::filesystem;
   const auto t0 = std::chrono::steady_clock::now();
   auto since = [](std::chrono::steady_clock::time_point t) {
@@ -46,7 +46,7 @@ inline SweepResult RunSweepModel(int index, uint64_t base_seed, const std::files
   const model::Model generated = model::RandomModel(model::SweepSpec(index), seed);
   r.name = generated.name;
   r.category = model::SweepCategory(index);
-  const fs::path dir = work_root / (ir_version == 1 ? generated.name : generated.name + "_ir2");
+  const fs::path dir = work_root / (clock_ns > 0 ? generated.name + "_clocked" : generated.name);
   fs::remove_all(dir);
   model::WriteModel(generated, (dir / "model").string());
   const model::Model m = model::LoadModel((dir / "model" / "model.json").string());
@@ -58,7 +58,7 @@ inline SweepResult RunSweepModel(int index, uint64_t base_seed, const std::files
   const int mode = (index / 3) % 3;
   o.lower.arith.mode = mode == 0 ? passes::ArithMode::kCsd : passes::ArithMode::kCmvm;
   o.lower.arith.depth = mode == 2 ? arith::DepthMode::kMinimum : arith::DepthMode::kUnconstrained;
-  o.ir_version = ir_version;
+  o.clock_ns = clock_ns;
   const driver::CompiledDesign c = driver::Compile(m, o);
   const std::string rtl = (dir / "rtl").string();
   driver::WriteOutputDir(c.files, rtl);

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "emit/ir2_top.h"
 #include "common/file_util.h"
 #include "cosim/cosim.h"
 #include "driver/generate.h"

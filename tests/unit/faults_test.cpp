@@ -23,12 +23,11 @@ using faults::FaultSet;
 using faults::HwFault;
 using faults::WeightFault;
 
-driver::CompiledDesign CompileK(const model::Model& m, int k) {
+driver::CompiledIrV1 CompileK(const model::Model& m, int k) {
   driver::GenerateOptions o;
   o.adders_per_stage = k;
   o.threads = 1;
-  o.ir_version = 1;  // the fault machinery works on the IR v1 dense-chain design
-  return driver::Compile(m, o);
+  return driver::CompileIrV1(m, o);
 }
 
 // A fixed little model: dense 3 -> 2 (weights with several CSD digits), dense 2 -> 3, argmax.
@@ -57,7 +56,7 @@ TEST(FaultInterpreter, FaultFreeEqualsReferenceOnRandomModels) {
     spec.max_input_bits = seed % 3 == 0 ? 16 : 8;
     spec.max_output_bits = seed % 4 == 0 ? 32 : 10;
     const model::Model m = model::RandomModel(spec, 1000 + seed);
-    const driver::CompiledDesign c = CompileK(m, 1 + seed % 3);
+    const driver::CompiledIrV1 c = CompileK(m, 1 + seed % 3);
     const reference::Batch x = cosim::RandomInputs(m, 300, seed);
     const faults::Interpreter in(c.design, {});
     ASSERT_EQ(in.Run(x), reference::Run(m, x).output()) << "model seed " << 1000 + seed;
@@ -66,7 +65,7 @@ TEST(FaultInterpreter, FaultFreeEqualsReferenceOnRandomModels) {
 
 TEST(FaultInterpreter, StuckBitForcesTheAdderValueAndItsReaders) {
   const model::Model m = Small();
-  const driver::CompiledDesign c = CompileK(m, 1);
+  const driver::CompiledIrV1 c = CompileK(m, 1);
   const reference::Batch x = cosim::RandomInputs(m, 200, 3);
   const faults::Sites sites = faults::EnumerateSites(m, c.design);
   ASSERT_FALSE(sites.adder_bits.empty());
@@ -89,7 +88,7 @@ TEST(FaultInterpreter, DroppingBothOperandsOfAnOutputAdderZeroesItsAccumulator) 
   // Drop both operands of every adder: every accumulator is 0, so layer 0 outputs requant(bias) — exactly what
   // the reference computes for an all-zero weight matrix.
   const model::Model m = Small();
-  const driver::CompiledDesign c = CompileK(m, 2);
+  const driver::CompiledIrV1 c = CompileK(m, 2);
   std::vector<HwFault> fs;
   for (size_t id = 0; id < c.design.layers[0].nodes.size(); ++id)
     if (c.design.layers[0].nodes[id].kind == ir::NodeKind::kAdd)
@@ -119,7 +118,7 @@ TEST(FaultInterpreter, DroppingBothOperandsOfAnOutputAdderZeroesItsAccumulator) 
 
 TEST(FaultSampling, DeterministicConfinedAndExact) {
   const model::Model m = Small();
-  const driver::CompiledDesign c = CompileK(m, 1);
+  const driver::CompiledIrV1 c = CompileK(m, 1);
   const faults::Sites sites = faults::EnumerateSites(m, c.design);
   faults::SampleSpec spec;
   spec.level = faults::Level::kRegister;
@@ -176,7 +175,7 @@ TEST(FaultWeights, CsdDigitRemovedAndAdded) {
 
 TEST(FaultList, RoundTripsAndEvaluatesLikeTheSampledSet) {
   const model::Model m = Small();
-  const driver::CompiledDesign c = CompileK(m, 1);
+  const driver::CompiledIrV1 c = CompileK(m, 1);
   const faults::Sites sites = faults::EnumerateSites(m, c.design);
   faults::SampleSpec spec;
   spec.level = faults::Level::kRegister;
@@ -196,7 +195,7 @@ TEST(FaultList, RoundTripsAndEvaluatesLikeTheSampledSet) {
 
 TEST(FaultList, BadInputNamesFileLineAndField) {
   const model::Model m = Small();
-  const driver::CompiledDesign c = CompileK(m, 1);
+  const driver::CompiledIrV1 c = CompileK(m, 1);
   const std::string l0 = m.layers[0].name;
   std::string adder;
   for (const ir::Node& n : c.design.layers[0].nodes)
@@ -255,7 +254,7 @@ TEST(FaultSpec, RatesOutsideUnitIntervalAreRefused) {
 
 TEST(FaultStudy, PointsAblationAndYieldBehave) {
   const model::Model m = Small();
-  const driver::CompiledDesign c = CompileK(m, 1);
+  const driver::CompiledIrV1 c = CompileK(m, 1);
   const reference::Batch x = cosim::RandomInputs(m, 300, 9);
   // Labels = the fault-free outputs, so the fault-free accuracy is 100 %.
   const reference::Batch y = reference::Run(m, x).output();
@@ -283,7 +282,7 @@ TEST(FaultStudy, PointsAblationAndYieldBehave) {
 TEST(FaultList, ShippedExamplesParseOnTheFashionModel) {
   // The lists docs/faults.md shows name real weights and RTL nodes of weights/fashion_mlp.
   const model::Model m = model::LoadModel(std::string(HW_SOURCE_DIR) + "/weights/fashion_mlp/model.json");
-  const driver::CompiledDesign c = CompileK(m, 1);
+  const driver::CompiledIrV1 c = CompileK(m, 1);
   const FaultSet w = faults::ReadFaultList(std::string(HW_TEST_DATA) + "/faults/fashion_weights.txt", m, c.design);
   const FaultSet h = faults::ReadFaultList(std::string(HW_TEST_DATA) + "/faults/fashion_hardware.txt", m, c.design);
   EXPECT_EQ(w.weights.size(), 4u);

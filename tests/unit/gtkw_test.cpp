@@ -7,6 +7,7 @@
 #include <sstream>
 #include <set>
 
+#include "emit/ir2_top.h"
 #include "cosim/gtkw.h"
 #include "driver/generate.h"
 #include "emit/verilog.h"
@@ -51,14 +52,14 @@ TEST(Gtkw, ReferencesOnlySignalsOfTheTopModule) {
     seen.insert(name);
   }
   for (const char* must : {"clk", "in_valid", "out_valid", "in_data", "out_data"}) EXPECT_TRUE(seen.count(must)) << must;
-  for (size_t i = 0; i < c.design.layers.size(); ++i)
-    EXPECT_TRUE(seen.count("l" + std::to_string(i) + "_" + c.design.layers[i].layer_name + "_y")) << i;
+  for (size_t i = 0; i < c.design.instances.size(); ++i)
+    EXPECT_TRUE(seen.count("l" + std::to_string(i) + "_" + c.design.instances[i].label + "_y")) << i;
   // Groups open and close in pairs.
   size_t open = 0, close = 0;
   for (size_t p = g.find("@800200"); p != std::string::npos; p = g.find("@800200", p + 1)) ++open;
   for (size_t p = g.find("@1000200"); p != std::string::npos; p = g.find("@1000200", p + 1)) ++close;
   EXPECT_EQ(open, close);
-  EXPECT_EQ(open, 3 + c.design.layers.size());
+  EXPECT_EQ(open, 3 + c.design.instances.size());
   EXPECT_EQ(cosim::GtkwPathFor("a/b.fst"), "a/b.gtkw");
 }
 

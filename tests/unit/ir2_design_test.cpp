@@ -114,7 +114,7 @@ TEST(Ir2Design, DenseChainDesignInterpretsAsTheReference) {
     driver::GenerateOptions o;
     o.adders_per_stage = 1 + static_cast<int>(seed % 3);
     const driver::CompiledDesign c = driver::Compile(m, o);
-    const Design& d = c.design2;
+    const Design& d = c.design;
     ASSERT_EQ(Errors(d), "");
     ASSERT_EQ(d.instances.size(), m.layers.size());
     const reference::Batch x = cosim::RandomInputs(m, 200, seed);

@@ -81,9 +81,7 @@ TEST(LowerLayerIr2, CostsWhatIrV1Costs) {
       o.adders_per_stage = v.k;
       o.lower.arith = v.choice;
       o.threads = 1;
-      o.ir_version = 1;
-      const driver::CompiledDesign a = driver::Compile(m, o);
-      o.ir_version = 2;
+      const driver::CompiledIrV1 a = driver::CompileIrV1(m, o);
       const driver::CompiledDesign b = driver::Compile(m, o);
       SCOPED_TRACE(m.name + " K=" + std::to_string(v.k) + " " + ToString(v.choice.mode));
       EXPECT_EQ(b.stats.total.adders, a.stats.total.adders);

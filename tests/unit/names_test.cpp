@@ -35,7 +35,7 @@ TEST(NameNodes, NamesFollowRoleNeuronAndLevel) {
 
 TEST(NameNodes, UniqueLegalNamesOnRandomModels) {
   for (uint64_t seed = 1; seed <= 10; ++seed) {
-    const auto c = driver::Compile(model::RandomModel(model::RandomModelSpec{}, seed), driver::GenerateOptions{});
+    const auto c = driver::CompileIrV1(model::RandomModel(model::RandomModelSpec{}, seed), driver::GenerateOptions{});
     for (const ir::Module& m : c.design.layers) {
       std::set<std::string> seen;
       for (const ir::Node& n : m.nodes) {

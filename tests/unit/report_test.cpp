@@ -31,7 +31,7 @@ TEST(Report, JsonAndMarkdownMatchTheStats) {
   }
   EXPECT_EQ(j["total"]["adders"], adders);
   EXPECT_EQ(j["per_token"]["adders_per_token"], adders);
-  EXPECT_EQ(j["latency"], c.design.latency());
+  EXPECT_EQ(j["latency"], ir2::Latency(c.design));
   EXPECT_FALSE(j["per_token"].contains("estimated_mhz"));
   const std::string md = report::ReportMarkdown(in);
   EXPECT_NE(md.find("`hardwire report tiny/model.json`"), std::string::npos);
@@ -40,8 +40,9 @@ TEST(Report, JsonAndMarkdownMatchTheStats) {
 
   // With synthesis results: per-layer figures, totals and a clock estimate.
   std::vector<synth::LayerSynth> syn;
-  for (const ir::Module& mod : c.design.layers) {
-    synth::LayerSynth ls{mod.layer_name, mod.name, mod.kind, {}, {}};
+  for (size_t i = 0; i < c.design.instances.size(); ++i) {
+    const ir2::Instance& inst = c.design.instances[i];
+    synth::LayerSynth ls{inst.label, c.design.ModuleOf(static_cast<int>(i)).graph.name, inst.kind, {}, {}};
     synth::FlowResult x;
     x.flow = "xilinx", x.ok = true, x.luts = 10, x.ff_bits = 20, x.carry = 3, x.depth = 6, x.srls = 0, x.cells = 40;
     ls.ours["xilinx"] = x;

@@ -96,7 +96,7 @@ TEST(Synth, WordFlowOnTinyModelWithCompare) {
   o.work_dir = (fs::path(HW_BINARY_DIR) / "synth_test_tiny").string();
   int calls = 0;
   const auto res = synth::SynthesizeLayers(m, c, o, [&](int, int, const synth::SynthJob&, const synth::FlowResult&) { ++calls; });
-  ASSERT_EQ(res.size(), c.design.layers.size());
+  ASSERT_EQ(res.size(), c.design.instances.size());
   int dense = 0;
   for (size_t i = 0; i < res.size(); ++i) {
     const auto& ours = res[i].ours.at("word");

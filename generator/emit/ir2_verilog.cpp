@@ -237,7 +237,7 @@ class Printer {
     const Node& n = g_.nodes[i];
     std::string s;
     s += Comment(n.comment, "  ");
-    s += fmt::format("  // %{} = {}{}\n", i, Info(n.op).name, Summary(n));
+    s += fmt::format("  // %{} = {}{}\n", i, Info(n.op).name, Summary(i));
     const int w = n.range.empty() ? 0 : TypeOf(n.range[0]).width;
     const std::string nm = fmt::format("n{}", i);
     switch (n.op) {
@@ -328,7 +328,7 @@ class Printer {
       case Op::kStateNext: {
         const hw::ir2::StateDecl* st = g_.FindState(n.symbol);
         const size_t lanes = static_cast<size_t>(st->lanes);
-        std::string en = ValidAt(n.stage);
+        std::string en = ValidAt(g_.StageOf(i));
         if (n.operands.size() == lanes + 2)
           en += fmt::format(" && ({} != {})", Ext(n.operands[lanes + 1], Width(n.operands[lanes + 1])), Lit(Width(n.operands[lanes + 1]), 0));
         std::string word;  // lanes from the highest down, as Verilog concatenates
@@ -361,7 +361,7 @@ class Printer {
         std::string decl;
         const std::string addr = Address(i, *m, &decl);
         const size_t d = m->per_stream ? 2 : 1;
-        std::string en = ValidAt(n.stage);
+        std::string en = ValidAt(g_.StageOf(i));
         if (n.operands.size() == d + 2) en += fmt::format(" && ({} != {})", Ext(n.operands[d + 1], Width(n.operands[d + 1])), Lit(Width(n.operands[d + 1]), 0));
         return s + decl + fmt::format("  always @(posedge clk) begin\n    if (ce && {}) mem_{}[{}] <= {};\n  end\n", en, n.symbol, addr,
                                       Ext(n.operands[d], m->type.width));
@@ -413,7 +413,8 @@ class Printer {
     return s;
   }
 
-  std::string Summary(const Node& n) const {
+  std::string Summary(int i) const {
+    const Node& n = g_.nodes[i];
     std::string s;
     if (!n.symbol.empty()) s += " " + n.symbol;
     for (size_t k = 0; k < n.operands.size(); ++k) {
@@ -426,8 +427,8 @@ class Printer {
     if (n.op == Op::kInput) s += fmt::format(" {}", hw::ir2::ToString(n.type));
     if (n.op == Op::kLut) s += fmt::format(" offset={} ({} entries)", n.offset, n.table.size());
     if (n.op == Op::kCmp) s += fmt::format(" pred={}", hw::ir2::kPredicates[n.pred]);
-    if (!n.range.empty()) s += fmt::format("   [{}, {}] {}, stage {}", n.range[0].lo, n.range[0].hi, hw::ir2::ToString(TypeOf(n.range[0])), n.stage);
-    else s += fmt::format("   stage {}", n.stage);
+    if (!n.range.empty()) s += fmt::format("   [{}, {}] {}, stage {}", n.range[0].lo, n.range[0].hi, hw::ir2::ToString(TypeOf(n.range[0])), g_.StageOf(i));
+    else s += fmt::format("   stage {}", g_.StageOf(i));
     return s;
   }
 

@@ -51,7 +51,7 @@ NeuronExplanation ExplainCone(const Graph& g, const std::vector<Use>& outputs, i
   NeuronExplanation e;
   for (const Node& n : g.nodes) e.op_adders += n.op == Op::kAdd;
   const Node& out = g.nodes[outputs[which].node];
-  e.stages = out.stage;
+  e.stages = g.StageOf(outputs[which].node);
   std::string rows;
   for (int id : cone) {
     const Node& n = g.nodes[id];
@@ -62,15 +62,15 @@ NeuronExplanation ExplainCone(const Graph& g, const std::vector<Use>& outputs, i
       std::string expr;
       for (size_t k = 0; k < n.operands.size(); ++k)
         expr += (k == 0 ? (n.operands[k].neg ? "-" : "") : (n.operands[k].neg ? " - " : " + ")) + OperandText(g, n.operands[k]);
-      rows += fmt::format("  %{:<6} = {:<34} {:>4}  stage {:<3} [{}, {}]  {}\n", id, expr, TypeText(n), n.stage, n.range[0].lo,
+      rows += fmt::format("  %{:<6} = {:<34} {:>4}  stage {:<3} [{}, {}]  {}\n", id, expr, TypeText(n), g.StageOf(id), n.range[0].lo,
                           n.range[0].hi, shared ? fmt::format("shared (feeds {} outputs)", feeds[id].size()) : "own");
     } else if (n.op == Op::kRequant) {
       const Use& a = n.operands[0];
       rows += fmt::format("  %{:<6} = clamp(({}{} + {}) >> {}, {}, {})  {}  stage {}  (requant)\n", id, a.neg ? "-" : "",
-                          OperandText(g, a), n.add, n.shift, n.lo, n.hi, TypeText(n), n.stage);
+                          OperandText(g, a), n.add, n.shift, n.lo, n.hi, TypeText(n), g.StageOf(id));
     } else if (n.op == Op::kCmp) {
       rows += fmt::format("  %{:<6} = {} {} {}  ? 1 : 0   stage {}  (threshold test)\n", id, OperandText(g, n.operands[0]),
-                          hw::ir2::kPredicates[n.pred], OperandText(g, n.operands[1]), n.stage);
+                          hw::ir2::kPredicates[n.pred], OperandText(g, n.operands[1]), g.StageOf(id));
     }
   }
   std::string& t = e.text;
@@ -85,21 +85,21 @@ NeuronExplanation ExplainCone(const Graph& g, const std::vector<Use>& outputs, i
   d += o.dot_comment + "\ndigraph neuron {\n  rankdir=TB;\n  node [shape=box, fontname=monospace];\n";
   d += fmt::format("  labelloc=t; label=\"{}\";\n", DotEscape(o.title + "; red edge = subtract"));
   std::set<int> stages;
-  for (int id : cone) stages.insert(g.nodes[id].op == Op::kInput ? -1 : g.nodes[id].stage);
+  for (int id : cone) stages.insert(g.nodes[id].op == Op::kInput ? -1 : g.StageOf(id));
   for (int stage : stages) {
     d += fmt::format("  subgraph cluster_stage{} {{\n    label=\"{}\"; style=dashed; color=gray;\n", stage + 1,
                      stage < 0 ? "inputs (registered upstream)" : fmt::format("stage {}", stage));
     for (int id : cone) {
       const Node& n = g.nodes[id];
-      if ((n.op == Op::kInput ? -1 : n.stage) != stage || n.op == Op::kConst) continue;
+      if ((n.op == Op::kInput ? -1 : g.StageOf(id)) != stage || n.op == Op::kConst) continue;
       std::string label;
       if (n.op == Op::kInput) label = o.input_label(n);
       else if (n.op == Op::kRequant)
-        label = fmt::format("%{} = requant\\n(+{}) >> {}, clamp [{}, {}]\\n{}, stage {}", id, n.add, n.shift, n.lo, n.hi, TypeText(n), n.stage);
+        label = fmt::format("%{} = requant\\n(+{}) >> {}, clamp [{}, {}]\\n{}, stage {}", id, n.add, n.shift, n.lo, n.hi, TypeText(n), g.StageOf(id));
       else if (n.op == Op::kCmp)
-        label = fmt::format("%{} = cmp {}\\n{}, stage {}", id, hw::ir2::kPredicates[n.pred], TypeText(n), n.stage);
+        label = fmt::format("%{} = cmp {}\\n{}, stage {}", id, hw::ir2::kPredicates[n.pred], TypeText(n), g.StageOf(id));
       else
-        label = fmt::format("%{} = {}\\n{}, stage {}", id, hw::ir2::Info(n.op).name, TypeText(n), n.stage);
+        label = fmt::format("%{} = {}\\n{}, stage {}", id, hw::ir2::Info(n.op).name, TypeText(n), g.StageOf(id));
       const bool shared = feeds[id].size() > 1;
       d += fmt::format("    n{} [label=\"{}\"{}];\n", id, label, shared ? ", style=filled, fillcolor=lightyellow" : "");
     }

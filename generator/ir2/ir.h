@@ -95,13 +95,18 @@ struct Node {
   int group = -1;              // index into Graph::groups: the model op this node implements (for reports;
                                // not part of the text form)
 
-  // Analysis results (RangeAnalysis / Schedule): one per result.
+  // Range analysis: one range per result.
   std::vector<Range> range;
-  int level = 0;  // combinational depth in the timing model's units
-  double arrival = 0;  // clock-target schedules: ns from the stage's registers to this op's result
-  int stage = 0;  // clock (pipeline stage) in which the value is computed
 
   bool operator==(const Node&) const = default;
+};
+
+// When a node's value is computed: its entry in the schedule (Graph::schedule).
+struct Slot {
+  int stage = 0;       // clock (pipeline stage) in which the value is computed
+  int level = 0;       // combinational depth in the timing model's units, counted from the graph's inputs
+  double arrival = 0;  // clock-target schedules: ns from the stage's registers to this op's result
+  bool operator==(const Slot&) const = default;
 };
 
 struct StateDecl {
@@ -136,10 +141,19 @@ struct Graph {
   std::vector<Node> nodes;
   std::vector<std::string> groups;  // names of the model ops the nodes implement (Node::group)
 
-  int Add(Node n) {
+  // The schedule, a side table indexed by node id: empty until the `schedule` pass fills it, then one slot per
+  // node; passes after it that add nodes add their slots.
+  std::vector<Slot> schedule;
+
+  // Appends a node (and, in a scheduled graph, a slot for it).
+  int Add(Node n, Slot at = {}) {
     nodes.push_back(std::move(n));
+    if (!schedule.empty()) schedule.push_back(at);
     return static_cast<int>(nodes.size()) - 1;
   }
+  bool scheduled() const { return !schedule.empty(); }
+  // The node's stage (0 in an unscheduled graph).
+  int StageOf(int id) const { return schedule.empty() ? 0 : schedule[id].stage; }
   const StateDecl* FindState(const std::string& n) const;
   const MemDecl* FindMemory(const std::string& n) const;
   std::vector<int> Inputs() const;   // input nodes in order
@@ -149,7 +163,7 @@ struct Graph {
   // Everything above is equal, analysis results included (what a pass that reports "unchanged" must leave).
   bool operator==(const Graph& o) const {
     return name == o.name && streams == o.streams && inputs_registered == o.inputs_registered && states == o.states &&
-           memories == o.memories && nodes == o.nodes && groups == o.groups && latency == o.latency;
+           memories == o.memories && nodes == o.nodes && groups == o.groups && schedule == o.schedule && latency == o.latency;
   }
 
  private:

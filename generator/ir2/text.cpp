@@ -62,12 +62,10 @@ std::string Dump(const Graph& g, bool annotate) {
       case Op::kCmp: line += fmt::format(" pred={}", kPredicates[n.pred]); break;
       default: break;
     }
-    if (annotate && !n.range.empty()) {
+    if (annotate && (!n.range.empty() || g.scheduled())) {
       line += " ;";
       for (const Range& r : n.range) line += fmt::format(" [{}, {}] {}", r.lo, r.hi, ToString(TypeOf(r)));
-      line += fmt::format(" L{} S{}", n.level, n.stage);
-    } else if (annotate) {
-      line += fmt::format(" ; S{}", n.stage);
+      if (g.scheduled()) line += fmt::format(" L{} S{}", g.schedule[i].level, g.schedule[i].stage);
     }
     out += line + "\n";
   }

@@ -29,7 +29,8 @@
 
 namespace hw::ir2 {
 
-// `annotate`: append "; [lo, hi] s8 L2 S1" (ranges, types, levels, stages) to each node.
+// `annotate`: append "; [lo, hi] s8 L2 S1" (ranges and types once analysed, level and stage once scheduled) to each
+// node.
 std::string Dump(const Graph& g, bool annotate = false);
 
 // Throws hw::Error naming `source` and the line for any syntax or reference problem. The result is not yet

@@ -38,9 +38,10 @@ std::vector<FeedbackLoop> FeedbackLoops(const Graph& g) {
     if (is_read) l.read_stage = std::min(l.read_stage, stage);
     else l.write_stage = std::max(l.write_stage, stage);
   };
-  for (const Node& n : g.nodes) {
-    if (n.op == Op::kStateRead || n.op == Op::kMemRead) add(n.symbol, true, n.stage);
-    if (n.op == Op::kStateNext || n.op == Op::kMemWrite) add(n.symbol, false, n.stage);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    if (n.op == Op::kStateRead || n.op == Op::kMemRead) add(n.symbol, true, g.StageOf(static_cast<int>(i)));
+    if (n.op == Op::kStateNext || n.op == Op::kMemWrite) add(n.symbol, false, g.StageOf(static_cast<int>(i)));
   }
   std::vector<FeedbackLoop> out;
   for (const FeedbackLoop& l : loops)
@@ -180,16 +181,21 @@ std::vector<std::string> Verify(const Graph& g, VerifyLevel level) {
   }
   if (!errs.empty() || level == VerifyLevel::kRanges) return errs;
 
-  // Timing: registers explicit, loops within the stream count.
+  // Timing: a slot per node, registers explicit, loops within the stream count.
+  if (g.schedule.size() != g.nodes.size()) {
+    err(-1, fmt::format("the schedule has {} slot(s) for {} node(s)", g.schedule.size(), g.nodes.size()));
+    return errs;
+  }
   for (int i = 0; i < static_cast<int>(g.nodes.size()); ++i) {
     const Node& n = g.nodes[i];
+    const int stage = g.schedule[i].stage;
     for (size_t j = 0; j < n.operands.size(); ++j) {
-      const Node& p = g.nodes[n.operands[j].node];
-      if (p.op == Op::kConst) continue;
-      const int want = n.op == Op::kReg ? n.stage - 1 : n.stage;
-      if (p.stage != want)
-        err(i, fmt::format("in stage {} reads %{} from stage {} (registers must make every operand arrive in stage {})", n.stage,
-                           n.operands[j].node, p.stage, want));
+      const int p = n.operands[j].node;
+      if (g.nodes[p].op == Op::kConst) continue;
+      const int want = n.op == Op::kReg ? stage - 1 : stage;
+      if (g.schedule[p].stage != want)
+        err(i, fmt::format("in stage {} reads %{} from stage {} (registers must make every operand arrive in stage {})", stage,
+                           p, g.schedule[p].stage, want));
     }
   }
   for (const FeedbackLoop& l : FeedbackLoops(g)) {

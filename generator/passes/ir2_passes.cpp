@@ -20,6 +20,7 @@
 namespace hw::passes::ir2 {
 
 using hw::ir2::Graph;
+using hw::ir2::Slot;
 using hw::ir2::Info;
 using hw::ir2::Node;
 using hw::ir2::Op;
@@ -57,18 +58,27 @@ class Schedule : public Pass {
   std::string name() const override { return "schedule"; }
   VerifyLevel level() const override { return VerifyLevel::kRanges; }
   bool Run(Graph& g) override {
-    if (!timing_.levels()) return RunClocked(g);
-    bool changed = false;
-    auto avail = [&](const Node& p) { return p.op == Op::kReg ? std::max(0, (p.stage - 1) * k_) : p.level; };
+    const std::vector<Slot> before = g.schedule;
+    const int latency_before = g.latency;
+    g.schedule.assign(g.nodes.size(), Slot{});
+    if (timing_.levels()) RunLevels(g);
+    else RunClocked(g);
+    return g.schedule != before || g.latency != latency_before;
+  }
+
+ private:
+  void RunLevels(Graph& g) {
+    std::vector<Slot>& at = g.schedule;
+    auto avail = [&](int p) { return g.nodes[p].op == Op::kReg ? std::max(0, (at[p].stage - 1) * k_) : at[p].level; };
     int latency = 0;
-    for (Node& n : g.nodes) {
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      const Node& n = g.nodes[i];
       const int cost = Info(n.op).cost;
       int level = 0, stage = 0, max_stage = 0;
       for (const Use& u : n.operands) {
-        const Node& p = g.nodes[u.node];
-        if (p.op == Op::kConst) continue;
-        level = std::max(level, avail(p));
-        max_stage = std::max(max_stage, p.stage);
+        if (g.nodes[u.node].op == Op::kConst) continue;
+        level = std::max(level, avail(u.node));
+        max_stage = std::max(max_stage, at[u.node].stage);
       }
       if (n.op == Op::kReg) {
         stage = max_stage + 1;
@@ -84,72 +94,64 @@ class Schedule : public Pass {
         level += cost;
         stage = std::max(max_stage, (level + k_ - 1) / k_);
       }
-      changed |= n.level != level || n.stage != stage;
-      n.level = level;
-      n.stage = stage;
+      at[i].level = level;
+      at[i].stage = stage;
     }
     // Reads of states and memories move as late as possible: to the stage before their earliest reader (their
     // readers' levels do not change). Their address (the stream id) is narrow and their data wide, so this
     // trades long delay lines of data for short ones of the address: fewer flip-flops.
     {
       std::vector<int> earliest(g.nodes.size(), INT32_MAX);
-      for (const Node& n : g.nodes)
-        for (const Use& u : n.operands) earliest[u.node] = std::min(earliest[u.node], n.op == Op::kReg ? n.stage : n.stage);
+      for (size_t i = 0; i < g.nodes.size(); ++i)
+        for (const Use& u : g.nodes[i].operands) earliest[u.node] = std::min(earliest[u.node], at[i].stage);
       for (size_t i = 0; i < g.nodes.size(); ++i) {
-        Node& n = g.nodes[i];
+        const Node& n = g.nodes[i];
         if ((n.op != Op::kStateRead && n.op != Op::kMemRead) || earliest[i] == INT32_MAX) continue;
-        const int stage = std::max(n.stage, earliest[i] - 1);
-        if (stage == n.stage) continue;
-        n.stage = stage;
-        n.level = std::max(n.level, (stage - 1) * k_ + Info(n.op).cost);
-        changed = true;
+        const int stage = std::max(at[i].stage, earliest[i] - 1);
+        if (stage == at[i].stage) continue;
+        at[i].stage = stage;
+        at[i].level = std::max(at[i].level, (stage - 1) * k_ + Info(n.op).cost);
       }
     }
     // A write lands no earlier than the stage where the same state or memory is read, so that a token never
     // reads its own write (docs/architecture.md, "IR v2: timing").
     std::unordered_map<std::string, int> read_stage;
-    for (const Node& r : g.nodes)
-      if (r.op == Op::kStateRead || r.op == Op::kMemRead) {
-        auto [it, fresh] = read_stage.emplace(r.symbol, r.stage);
-        if (!fresh) it->second = std::max(it->second, r.stage);
+    for (size_t i = 0; i < g.nodes.size(); ++i)
+      if (g.nodes[i].op == Op::kStateRead || g.nodes[i].op == Op::kMemRead) {
+        auto [it, fresh] = read_stage.emplace(g.nodes[i].symbol, at[i].stage);
+        if (!fresh) it->second = std::max(it->second, at[i].stage);
       }
-    for (Node& n : g.nodes) {
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      const Node& n = g.nodes[i];
       if (n.op != Op::kStateNext && n.op != Op::kMemWrite) continue;
       const auto it = read_stage.find(n.symbol);
-      const int stage = it == read_stage.end() ? n.stage : std::max(n.stage, it->second);
-      changed |= stage != n.stage;
-      n.stage = stage;
+      if (it != read_stage.end()) at[i].stage = std::max(at[i].stage, it->second);
     }
     // Every output leaves in the same clock: the last one's.
-    for (Node& n : g.nodes)
-      if (n.op == Op::kOutput && n.stage != latency) {
-        n.stage = latency;
-        changed = true;
-      }
+    for (size_t i = 0; i < g.nodes.size(); ++i)
+      if (g.nodes[i].op == Op::kOutput) at[i].stage = latency;
     if (g.inputs_registered) --latency;  // stage 1 is where the inputs arrive
-    changed |= g.latency != latency;
     g.latency = latency;
-    return changed;
   }
 
- private:
   // As soon as possible under a delay model: an op joins the latest stage among its operands and starts when
   // its operands of that stage have arrived; if it would end after the stage's budget it starts a new stage
   // (its operands then come from registers). Graphs with state or memories are not scheduled this way.
-  bool RunClocked(Graph& g) {
+  void RunClocked(Graph& g) {
+    std::vector<Slot>& at = g.schedule;
     const double budget = timing_.Budget();
     int latency = 0;
     for (size_t i = 0; i < g.nodes.size(); ++i) {
-      Node& n = g.nodes[i];
+      const Node& n = g.nodes[i];
       if (n.op == Op::kStateRead || n.op == Op::kStateNext || n.op == Op::kMemRead || n.op == Op::kMemWrite || n.op == Op::kStreamId)
         throw Error(Location{g.name, fmt::format("%{}", i), "--clock-ns"},
                     "a clock target schedules graphs without state or memories only (use --adders-per-stage)");
       int stage = 0;
       for (const Use& u : n.operands)
-        if (g.nodes[u.node].op != Op::kConst) stage = std::max(stage, g.nodes[u.node].stage);
+        if (g.nodes[u.node].op != Op::kConst) stage = std::max(stage, at[u.node].stage);
       double start = 0;
       for (const Use& u : n.operands)
-        if (g.nodes[u.node].op != Op::kConst && g.nodes[u.node].stage == stage) start = std::max(start, g.nodes[u.node].arrival);
+        if (g.nodes[u.node].op != Op::kConst && at[u.node].stage == stage) start = std::max(start, at[u.node].arrival);
       const double d = timing_.Delay(g, n);
       if (n.op == Op::kInput && g.inputs_registered) {
         stage = 1, start = 0;
@@ -162,15 +164,12 @@ class Schedule : public Pass {
       } else if (start + d > budget + 1e-9) {
         stage += 1, start = 0;
       }
-      n.stage = stage;
-      n.arrival = start + d;
-      n.level = stage;
+      at[i] = Slot{stage, stage, start + d};
     }
     if (g.inputs_registered) --latency;
-    for (Node& n : g.nodes)
-      if (n.op == Op::kOutput) n.stage = latency + (g.inputs_registered ? 1 : 0);
+    for (size_t i = 0; i < g.nodes.size(); ++i)
+      if (g.nodes[i].op == Op::kOutput) at[i].stage = latency + (g.inputs_registered ? 1 : 0);
     g.latency = latency;
-    return true;
   }
 
   int k_;
@@ -183,17 +182,18 @@ class MaterializeRegisters : public Pass {
   VerifyLevel level() const override { return VerifyLevel::kScheduled; }
   bool Run(Graph& g) override {
     std::vector<Node> out;
+    std::vector<Slot> out_at;
     std::vector<int> map(g.nodes.size(), -1);
     std::map<std::pair<int, int>, std::vector<int>> chains;  // (new node, result) -> reg ids by depth-1
     bool changed = false;
     for (size_t i = 0; i < g.nodes.size(); ++i) {
       Node n = g.nodes[i];
-      const int want = n.op == Op::kReg ? n.stage - 1 : n.stage;
+      const Slot at = g.schedule[i];
+      const int want = n.op == Op::kReg ? at.stage - 1 : at.stage;
       for (Use& u : n.operands) {
         u.node = map[u.node];
-        const Node& p = out[u.node];
-        if (p.op == Op::kConst) continue;
-        const int depth = want - p.stage;
+        if (out[u.node].op == Op::kConst) continue;
+        const int depth = want - out_at[u.node].stage;
         HW_CHECK(depth >= 0, fmt::format("materialize-registers: %{} reads a value from a later stage", i));
         if (depth == 0) continue;
         std::vector<int>& chain = chains[{u.node, u.result}];
@@ -204,8 +204,7 @@ class MaterializeRegisters : public Pass {
           r.operands = {Use{src, chain.empty() ? u.result : 0}};
           r.range = {out[u.node].range[u.result]};
           r.group = out[u.node].group;  // a delay line belongs to the op whose value it carries
-          r.stage = out[u.node].stage + static_cast<int>(chain.size()) + 1;
-          r.level = 0;
+          out_at.push_back(Slot{out_at[u.node].stage + static_cast<int>(chain.size()) + 1, 0, 0});
           out.push_back(std::move(r));
           chain.push_back(static_cast<int>(out.size()) - 1);
           changed = true;
@@ -214,9 +213,11 @@ class MaterializeRegisters : public Pass {
         u.result = 0;
       }
       out.push_back(std::move(n));
+      out_at.push_back(at);
       map[i] = static_cast<int>(out.size()) - 1;
     }
     g.nodes = std::move(out);
+    g.schedule = std::move(out_at);
     return changed;
   }
 };

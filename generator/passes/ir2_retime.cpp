@@ -47,9 +47,9 @@ class Retime : public Pass {
     if (!Applies(g)) return false;
     const int n = static_cast<int>(g.nodes.size());
     int first = INT32_MAX, last = -1;  // the fixed stages of the input and output ports
-    for (const Node& v : g.nodes) {
-      if (v.op == Op::kInput) first = std::min(first, v.stage);
-      if (v.op == Op::kOutput) last = std::max(last, v.stage);
+    for (int v = 0; v < n; ++v) {
+      if (g.nodes[v].op == Op::kInput) first = std::min(first, g.schedule[v].stage);
+      if (g.nodes[v].op == Op::kOutput) last = std::max(last, g.schedule[v].stage);
     }
     if (last < 0) return false;
     if (first == INT32_MAX) first = 0;
@@ -79,12 +79,12 @@ class Retime : public Pass {
       if (!live(v)) continue;
       const Node& nv = g.nodes[v];
       if (nv.op == Op::kInput || nv.op == Op::kOutput) {  // fixed
-        cons.push_back({0, S(v), nv.stage});
-        cons.push_back({S(v), 0, -nv.stage});
+        cons.push_back({0, S(v), g.schedule[v].stage});
+        cons.push_back({S(v), 0, -g.schedule[v].stage});
       } else {
         // logic never joins stage 0: ports there are registered on entry (or, with inputs=registered, come
         // registered in stage 1), as the schedule has it (an op of no cost it left in stage 0 may stay there)
-        cons.push_back({0, S(v), std::min(std::max(first, 1), nv.stage)});
+        cons.push_back({0, S(v), std::min(std::max(first, 1), g.schedule[v].stage)});
         if (feeds_output[v]) cons.push_back({S(v), 0, -last});  // s(v) <= last
       }
       for (const hw::ir2::Use& u : nv.operands)
@@ -189,32 +189,32 @@ class Retime : public Pass {
       HW_CHECK(x[d.j] - x[d.i] >= d.b, fmt::format("retime: graph '{}': the solution breaks a constraint", g.name));
 
     const int64_t before = DelayLineBits(g);
-    std::vector<std::pair<int, int>> saved(n);
-    for (int v = 0; v < n; ++v) saved[v] = {g.nodes[v].stage, g.nodes[v].level};
+    const std::vector<hw::ir2::Slot> saved = g.schedule;
     bool moved = false;
     for (int v = 0; v < n; ++v)
       if (live(v)) {
-        moved |= g.nodes[v].stage != x[S(v)];
-        g.nodes[v].stage = static_cast<int>(x[S(v)]);
+        moved |= g.schedule[v].stage != x[S(v)];
+        g.schedule[v].stage = static_cast<int>(x[S(v)]);
       }
     if (!moved) return false;
     const int64_t after = DelayLineBits(g);
     if (after >= before) {  // no better (the schedule was already optimal): keep it as it was
-      for (int v = 0; v < n; ++v) g.nodes[v].stage = saved[v].first, g.nodes[v].level = saved[v].second;
+      g.schedule = saved;
       return false;
     }
     // Levels (and arrival times): the depth of an op inside its stage, on top of the stages before it.
     std::vector<double> local(n, 0);
     for (int v = 0; v < n; ++v) {
-      Node& nv = g.nodes[v];
+      const Node& nv = g.nodes[v];
+      hw::ir2::Slot& at = g.schedule[v];
       if (!live(v) || nv.op == Op::kInput || nv.op == Op::kOutput) continue;
       double d = 0;
       for (const hw::ir2::Use& u : nv.operands)
-        if (live(u.node) && g.nodes[u.node].stage == nv.stage) d = std::max(d, local[u.node]);
+        if (live(u.node) && g.schedule[u.node].stage == at.stage) d = std::max(d, local[u.node]);
       local[v] = d + delay[v];
       HW_CHECK(local[v] <= budget_ + 1e-9, fmt::format("retime: graph '{}': %{} ends {} into its stage, beyond its budget", g.name, v, local[v]));
-      nv.arrival = local[v];
-      nv.level = timing_.levels() ? (nv.stage - 1) * timing_.adders_per_stage + static_cast<int>(local[v]) : nv.stage;
+      at.arrival = local[v];
+      at.level = timing_.levels() ? (at.stage - 1) * timing_.adders_per_stage + static_cast<int>(local[v]) : at.stage;
     }
     return true;
   }

@@ -22,7 +22,7 @@ using hw::ir2::VerifyLevel;
 namespace {
 
 // The stage in which reader `c` needs its operands (a register reads the stage before its own).
-int Want(const Node& c) { return c.op == Op::kReg ? c.stage - 1 : c.stage; }
+int Want(const Graph& g, int c) { return g.nodes[c].op == Op::kReg ? g.schedule[c].stage - 1 : g.schedule[c].stage; }
 
 bool IsRead(Op op) { return op == Op::kStateRead || op == Op::kMemRead; }
 bool IsWrite(Op op) { return op == Op::kStateNext || op == Op::kMemWrite; }
@@ -55,22 +55,21 @@ class Sink : public Pass {
 
     InitLifetimes(g);
     const int64_t before = DelayLineBits(g);
-    std::vector<std::pair<int, int>> saved;  // (stage, level) of every node, to restore
-    saved.reserve(n_nodes);
-    for (const Node& n : g.nodes) saved.emplace_back(n.stage, n.level);
+    const std::vector<hw::ir2::Slot> saved = g.schedule;  // to restore
 
     bool moved = false;
     for (int i = static_cast<int>(n_nodes) - 1; i >= 0; --i) {
-      Node& n = g.nodes[i];
+      const Node& n = g.nodes[i];
       if (!Movable(n) || readers_[i].empty()) continue;
-      const int s = n.stage;
+      const int s = g.schedule[i].stage;
       const int cost = Info(n.op).cost;
       int t_max = INT_MAX;
       for (const Reader& r : readers_[i]) {
         const Node& c = g.nodes[r.node];
-        int lim = Want(c);
-        if (c.op == Op::kOutput) lim = c.stage - 1;  // outputs leave through a register
-        else if (c.op != Op::kReg && !IsWrite(c.op) && (c.stage - 1) * k_ + cost + Info(c.op).cost > c.level) lim = c.stage - 1;
+        const hw::ir2::Slot& at = g.schedule[r.node];
+        int lim = Want(g, r.node);
+        if (c.op == Op::kOutput) lim = at.stage - 1;  // outputs leave through a register
+        else if (c.op != Op::kReg && !IsWrite(c.op) && (at.stage - 1) * k_ + cost + Info(c.op).cost > at.level) lim = at.stage - 1;
         t_max = std::min(t_max, lim);
       }
       if (t_max <= s) continue;
@@ -85,29 +84,29 @@ class Sink : public Pass {
         for (const Use& u : n.operands) gain -= OperandCost(g, i, u, s, t);
         if (sym_writes)
           for (int w : *sym_writes)
-            if (g.nodes[w].stage < t)
-              for (const Use& u : g.nodes[w].operands) gain -= OperandCost(g, w, u, g.nodes[w].stage, t);
+            if (g.schedule[w].stage < t)
+              for (const Use& u : g.nodes[w].operands) gain -= OperandCost(g, w, u, g.schedule[w].stage, t);
         if (gain > best_gain) {
           best_gain = gain;
           best_t = t;
         }
       }
       if (best_t == s) continue;
-      n.stage = best_t;
-      n.level = (best_t - 1) * k_ + cost;
+      g.schedule[i].stage = best_t;
+      g.schedule[i].level = (best_t - 1) * k_ + cost;
       Moved(g, i, s);
       if (sym_writes)
         for (int w : *sym_writes)
-          if (g.nodes[w].stage < best_t) {
-            const int from = g.nodes[w].stage;
-            g.nodes[w].stage = best_t;
+          if (g.schedule[w].stage < best_t) {
+            const int from = g.schedule[w].stage;
+            g.schedule[w].stage = best_t;
             Moved(g, w, from);
           }
       moved = true;
     }
     if (!moved) return false;
     if (DelayLineBits(g) >= before) {
-      for (size_t i = 0; i < n_nodes; ++i) std::tie(g.nodes[i].stage, g.nodes[i].level) = saved[i];
+      g.schedule = saved;
       return false;
     }
     return true;
@@ -137,7 +136,7 @@ class Sink : public Pass {
     if (o.op == Op::kConst) return 0;
     if (life_[u.node][u.result].sole == i && Movable(o)) return 0;  // this result's only reader: it will follow
     const Lifetime& l = life_[u.node][u.result];
-    const int last = std::max(o.stage, l.who1 == i ? l.max2 : l.max1);
+    const int last = std::max(g.schedule[u.node].stage, l.who1 == i ? l.max2 : l.max1);
     const int ext = std::max(last, t) - std::max(last, s);
     if (ext <= 0) return 0;
     int siblings = 0;  // movable readers earlier than t, this one included
@@ -163,8 +162,8 @@ class Sink : public Pass {
         seen.emplace_back(u.node, u.result);
         Lifetime& l = life_[u.node][u.result];
         l.sole = l.sole == -1 ? i : -2;
-        Note(l, i, Want(c));
-        if (Movable(c)) ++life_[u.node][u.result].movable[c.stage];
+        Note(l, i, Want(g, i));
+        if (Movable(c)) ++life_[u.node][u.result].movable[g.schedule[i].stage];
       }
     }
   }
@@ -187,10 +186,10 @@ class Sink : public Pass {
       if (std::find(seen.begin(), seen.end(), std::make_pair(u.node, u.result)) != seen.end()) continue;
       seen.emplace_back(u.node, u.result);
       Lifetime& l = life_[u.node][u.result];
-      Note(l, i, Want(c));
+      Note(l, i, Want(g, i));
       if (Movable(c)) {
         if (--l.movable[from] == 0) l.movable.erase(from);
-        ++l.movable[c.stage];
+        ++l.movable[g.schedule[i].stage];
       }
     }
   }
@@ -200,8 +199,8 @@ class Sink : public Pass {
   bool LoopFits(const Graph& g, const std::vector<int>& reads, const std::vector<int>& writes, int i, int t) const {
     int r_min = t, w_max = t;
     for (int r : reads)
-      if (r != i) r_min = std::min(r_min, g.nodes[r].stage);
-    for (int w : writes) w_max = std::max(w_max, g.nodes[w].stage);
+      if (r != i) r_min = std::min(r_min, g.schedule[r].stage);
+    for (int w : writes) w_max = std::max(w_max, g.schedule[w].stage);
     return writes.empty() || w_max - r_min + 1 <= g.streams;
   }
 
@@ -216,14 +215,14 @@ class Sink : public Pass {
 int64_t DelayLineBits(const Graph& g) {
   std::vector<std::vector<int>> last(g.nodes.size());
   for (size_t i = 0; i < g.nodes.size(); ++i) last[i].assign(g.nodes[i].range.size(), INT_MIN);
-  for (const Node& c : g.nodes)
-    for (const Use& u : c.operands) last[u.node][u.result] = std::max(last[u.node][u.result], Want(c));
+  for (size_t c = 0; c < g.nodes.size(); ++c)
+    for (const Use& u : g.nodes[c].operands) last[u.node][u.result] = std::max(last[u.node][u.result], Want(g, static_cast<int>(c)));
   int64_t bits = 0;
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& n = g.nodes[i];
     if (n.op == Op::kConst) continue;
     for (size_t r = 0; r < last[i].size(); ++r)
-      if (last[i][r] > n.stage) bits += int64_t{TypeOf(n.range[r]).width} * (last[i][r] - n.stage);
+      if (last[i][r] > g.schedule[i].stage) bits += int64_t{TypeOf(n.range[r]).width} * (last[i][r] - g.schedule[i].stage);
   }
   return bits;
 }

@@ -87,8 +87,10 @@ DesignStats ComputeStats(const model::Model& model, const std::vector<hw::ir2::G
         case Op::kReg: ++l.registers, l.register_bits += w; break;
         default: break;
       }
-      l.levels = std::max(l.levels, n.level);
-      if (!timing.levels()) l.critical_ns = std::max(l.critical_ns, n.arrival + timing.RegisterOverheadNs());
+    }
+    for (const hw::ir2::Slot& at : g.schedule) {
+      l.levels = std::max(l.levels, at.level);
+      if (!timing.levels()) l.critical_ns = std::max(l.critical_ns, at.arrival + timing.RegisterOverheadNs());
     }
     l.latency = g.latency;
     s.total.critical_ns = std::max(s.total.critical_ns, l.critical_ns);

@@ -34,7 +34,7 @@ TEST(Explain, TinyNeuronTextAndDot) {
         EXPECT_NE(e.text.find("constant"), std::string::npos) << e.text;
       else
         EXPECT_NE(e.text.find(fmt::format("%{} ", y.node)), std::string::npos) << e.text;
-      EXPECT_EQ(e.stages, out.stage);
+      EXPECT_EQ(e.stages, g.StageOf(y.node));
       // Every nonzero weight is listed with its digits, and every input it reads appears in the graph.
       for (int i = 0; i < d.in; ++i)
         if (d.weight.at(n, i) != 0) EXPECT_NE(e.dot.find(fmt::format("label=\"x{}\\n", i)), std::string::npos) << i;

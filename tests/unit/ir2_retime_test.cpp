@@ -40,8 +40,9 @@ bool MeetsK(const Graph& g, int k) {
     for (const hw::ir2::Use& u : n.operands) {
       const Node& p = g.nodes[u.node];
       if (p.op == Op::kConst) continue;
-      if (p.stage > n.stage || (n.op == Op::kOutput && p.stage == n.stage)) return false;
-      if (p.stage == n.stage) d = std::max(d, local[u.node]);
+      const int ps = g.schedule[u.node].stage, ns = g.schedule[v].stage;
+      if (ps > ns || (n.op == Op::kOutput && ps == ns)) return false;
+      if (ps == ns) d = std::max(d, local[u.node]);
     }
     local[v] = d + Info(n.op).cost;
     if (local[v] > k) return false;
@@ -56,14 +57,14 @@ int64_t BruteForce(Graph g, int k) {
   std::vector<int> movable;
   for (size_t v = 0; v < g.nodes.size(); ++v) {
     const Op op = g.nodes[v].op;
-    if (op == Op::kInput) first = std::min(first, g.nodes[v].stage);
-    if (op == Op::kOutput) last = std::max(last, g.nodes[v].stage);
+    if (op == Op::kInput) first = std::min(first, g.schedule[v].stage);
+    if (op == Op::kOutput) last = std::max(last, g.schedule[v].stage);
     if (op != Op::kInput && op != Op::kOutput && op != Op::kConst) movable.push_back(static_cast<int>(v));
   }
   int top = last;
-  for (const Node& n : g.nodes) top = std::max(top, n.stage);
+  for (const hw::ir2::Slot& at : g.schedule) top = std::max(top, at.stage);
   std::vector<int> scheduled;  // an op of no cost the schedule left in stage 0 may stay there
-  for (int v : movable) scheduled.push_back(g.nodes[v].stage);
+  for (int v : movable) scheduled.push_back(g.schedule[v].stage);
   int64_t best = INT64_MAX;
   std::function<void(size_t)> place = [&](size_t i) {
     if (i == movable.size()) {
@@ -71,7 +72,7 @@ int64_t BruteForce(Graph g, int k) {
       return;
     }
     for (int s = std::min(std::max(first, 1), scheduled[i]); s <= top; ++s) {  // no logic joins stage 0
-      g.nodes[movable[i]].stage = s;
+      g.schedule[movable[i]].stage = s;
       place(i + 1);
     }
   };

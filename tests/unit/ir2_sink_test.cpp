@@ -37,8 +37,8 @@ const char* kWiden = R"(graph widen streams=1
 
 TEST(Ir2Sink, WideResultMovesDownToItsReader) {
   Graph g = Scheduled(kWiden);
-  ASSERT_EQ(g.nodes[2].stage, 1);
-  ASSERT_EQ(g.nodes[7].stage, 5);
+  ASSERT_EQ(g.schedule[2].stage, 1);
+  ASSERT_EQ(g.schedule[7].stage, 5);
   const int64_t before = DelayLineBits(g);
   // x to w (1 stage), y to its last reader (4), w to its reader (4), each of the other adders to the next (1).
   int64_t chain = 0;
@@ -46,8 +46,8 @@ TEST(Ir2Sink, WideResultMovesDownToItsReader) {
   EXPECT_EQ(before, 8 * 1 + 8 * 4 + 17 * 4 + chain);
   EXPECT_TRUE(MakeSinkPass({1})->Run(g));
   // w starts the stage before its reader (both are one adder level; K = 1 puts one level per stage).
-  EXPECT_EQ(g.nodes[2].stage, 4);
-  EXPECT_EQ(g.nodes[2].level, 4);
+  EXPECT_EQ(g.schedule[2].stage, 4);
+  EXPECT_EQ(g.schedule[2].level, 4);
   EXPECT_EQ(before - DelayLineBits(g), 17 * 3 - 8 * 3);
   EXPECT_TRUE(hw::ir2::Verify(g, hw::ir2::VerifyLevel::kRanges).empty());
 }
@@ -69,9 +69,9 @@ TEST(Ir2Sink, ReadsMoveWithTheirWritesWithinTheLoopBound) {
   EXPECT_LT(DelayLineBits(g), before);
   // The cached values are read and selected just before the multipliers that use them; their writes follow the
   // reads so that a token never sees its own write.
-  EXPECT_EQ(g.nodes[11].stage, g.nodes[21].stage - 1);
-  EXPECT_EQ(g.nodes[10].stage, g.nodes[11].stage - 1);
-  EXPECT_GE(g.nodes[14].stage, g.nodes[10].stage);
+  EXPECT_EQ(g.schedule[11].stage, g.schedule[21].stage - 1);
+  EXPECT_EQ(g.schedule[10].stage, g.schedule[11].stage - 1);
+  EXPECT_GE(g.schedule[14].stage, g.schedule[10].stage);
   EXPECT_TRUE(hw::ir2::Verify(g, hw::ir2::VerifyLevel::kRanges).empty());
   for (const auto& l : hw::ir2::FeedbackLoops(g)) EXPECT_LE(l.clocks(), g.streams) << l.symbol;
 

@@ -21,6 +21,12 @@ const std::vector<std::string> kDesigns = {"lut", "mul", "memory", "accumulator"
 
 std::string DesignText(const std::string& name) { return ReadFileOrThrow(std::string(HW_TEST_DATA) + "/ir2/" + name + ".ir", "ir"); }
 
+std::string Join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const std::string& e : v) s += e + "\n";
+  return s;
+}
+
 Graph Lower(Graph g, int k = 1) {
   passes::ir2::PassManager pm(passes::ir2::DefaultPipeline(), {k});
   pm.Run(g);
@@ -80,6 +86,20 @@ TEST(Ir2Verify, RejectsBrokenGraphs) {
   EXPECT_NE(ErrorOf([&] { Lower(lut); }).find("index range [0, 7] minus offset 0 leaves the table of 3 entries"), std::string::npos);
   Graph st = Parse("graph g streams=4\nstate s s4 init=0\n%0 = input x s8\n%1 = stream_id\n%2 = state_next s, %1, %0\n%3 = output y, %0\n", "t.ir");
   EXPECT_NE(ErrorOf([&] { Lower(st); }).find("does not fit state 's'"), std::string::npos);
+  // Scheduled level: the schedule is a side table with a slot per node, and every operand arrives in its
+  // reader's stage.
+  Graph sched = Lower(Parse("graph g streams=1\n%0 = input x s8\n%1 = add %0, %0<<1\n%2 = output y, %1\n", "t.ir"));
+  ASSERT_EQ(sched.schedule.size(), sched.nodes.size());
+  EXPECT_TRUE(Verify(sched, VerifyLevel::kScheduled).empty());
+  Graph short_table = sched;
+  short_table.schedule.pop_back();
+  EXPECT_NE(Join(Verify(short_table, VerifyLevel::kScheduled)).find("the schedule has " + std::to_string(sched.nodes.size() - 1) +
+                                                                   " slot(s) for " + std::to_string(sched.nodes.size()) + " node(s)"),
+            std::string::npos);
+  Graph early = sched;
+  early.schedule[early.nodes.size() - 1].stage += 1;  // the output now reads its operand one stage late: no register
+  EXPECT_NE(Join(Verify(early, VerifyLevel::kScheduled)).find("registers must make every operand arrive"), std::string::npos)
+      << Join(Verify(early, VerifyLevel::kScheduled));
 }
 
 TEST(Ir2Verify, FeedbackLoopMustFitTheStreamCount) {

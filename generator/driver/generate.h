@@ -32,6 +32,9 @@ struct GenerateOptions {
 
 struct CompiledDesign {
   hw::ir2::Design design;  // one scheduled module graph per layer, chained
+  // The layer graphs again (graph i = design.modules[i].graph), for code that works on the graphs alone (the fault
+  // machinery).
+  std::vector<hw::ir2::Graph> graphs;
   report::DesignStats stats;
   std::vector<emit::EmittedFile> files;
 };

@@ -125,7 +125,7 @@ std::vector<std::string> LayersWithSites(const faults::Evaluator& ev, faults::Le
   return out;
 }
 
-int RunRtlCheck(const Flags& f, const faults::Evaluator& ev, const driver::GenerateOptions& go) {
+int RunRtlCheck(const Flags& f, const faults::Evaluator& ev, const driver::CompiledDesign& c, const driver::GenerateOptions& go) {
   // Cycle through the kinds of fault, a handful of faults per design so that outputs do change.
   struct Kind {
     faults::Level level;
@@ -154,7 +154,7 @@ int RunRtlCheck(const Flags& f, const faults::Evaluator& ev, const driver::Gener
     }
     const std::string work = (fs::path(f.out) / fmt::format("rtl_check_{}", i)).string();
     const std::string list = faults::FormatFaultList(set, ev.model(), ev.design());
-    const faults::RtlCheckResult r = faults::CheckInRtl(ev, set, go, work);
+    const faults::RtlCheckResult r = faults::CheckInRtl(ev, set, c, go, work);
     WriteFileOrThrow((fs::path(work) / "faults.txt").string(), list);
     std::cout << fmt::format("rtl check {}: {} {} fault(s) ({}): RTL == fault model on {} of {} vectors ({} mismatches); "
                              "{} vectors differ from the fault-free model; verilator build {:.1f} s\n",
@@ -180,16 +180,15 @@ int Run(const Flags& f) {
   driver::GenerateOptions go;
   go.lower = f.arith.Resolve(m);
   go.threads = 1;
-  // The fault machinery reads the dense-chain design of IR v1 (ir/datapath.h), still generated with ir_version 1
-  // while the dense chain moves to IR v2; its RTL is the one the faults are injected into and checked against.
-  go.ir_version = 1;
+  // The fault machinery reads the IR v2 layer graphs (the default); their RTL is the one the faults are injected
+  // into and checked against.
   go.adders_per_stage = f.adders_per_stage;
   const driver::CompiledDesign c = driver::Compile(m, go);
   reference::Batch x;
   std::vector<int64_t> labels;
   std::string data_what;
   LoadData(m, f.model, f.images, &x, &labels, &data_what);
-  const faults::Evaluator ev(m, c.design, x, labels);
+  const faults::Evaluator ev(m, c.graphs, x, labels);
   const faults::Quality clean = ev.Evaluate({});
   const faults::Sites& sites = ev.sites();
   std::cout << fmt::format("model {}: {} weights, {} adders ({} output bits), {} register bits; data: {}\n", f.model,
@@ -200,7 +199,7 @@ int Run(const Flags& f) {
   so.samples = f.samples, so.seed = f.seed, so.threads = f.threads, so.adder_kind = f.adder_kind, so.weight_kind = f.weight_kind;
 
   if (!f.fault_list.empty()) {
-    const faults::FaultSet set = faults::ReadFaultList(f.fault_list, m, c.design);
+    const faults::FaultSet set = faults::ReadFaultList(f.fault_list, m, c.graphs);
     if (!set.weights.empty() && !set.hw.empty())
       throw Error(Location{f.fault_list, "", ""},
                   "lists both weight faults and hardware faults; hardware faults name nodes of the fault-free design, "
@@ -209,14 +208,14 @@ int Run(const Flags& f) {
     std::cout << fmt::format("{}: {} fault(s): accuracy {}, outputs changed {}\n", f.fault_list, set.size(), Pct(q.accuracy),
                              Pct(q.changed));
     if (f.rtl_check > 0) {
-      const faults::RtlCheckResult r = faults::CheckInRtl(ev, set, go, (fs::path(f.out) / "rtl_check_list").string());
+      const faults::RtlCheckResult r = faults::CheckInRtl(ev, set, c, go, (fs::path(f.out) / "rtl_check_list").string());
       std::cout << fmt::format("rtl check: RTL == fault model on {} of {} vectors ({} mismatches); {} differ from fault-free\n",
                                r.passed, r.passed + r.failed, r.failed, r.differ_from_clean);
       return r.failed == 0 ? 0 : 1;
     }
     return 0;
   }
-  if (f.rtl_check > 0) return RunRtlCheck(f, ev, go);
+  if (f.rtl_check > 0) return RunRtlCheck(f, ev, c, go);
   if (!f.level.empty()) {
     if (f.rate < 0 && f.count < 0) throw Error(Location{"", "", "--rate"}, "give --rate R or --count N with --level");
     const faults::Point p = faults::RunPoint(ev, faults::ParseLevel(f.level), f.layer, f.rate < 0 ? 0 : f.rate, f.count, so);

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,7 @@
 
 namespace hw::faults {
 
-enum class Level { kWeight, kAdder, kRegister };
+enum class Level { kWeight, kAdder, kRegister, kMemory, kTable };  // memory, table: the language model
 const char* ToString(Level l);
 Level ParseLevel(const std::string& s);  // throws hw::Error naming the field --level
 
@@ -44,13 +45,20 @@ struct WeightFault {
 using Graphs = std::vector<hw::ir2::Graph>;
 
 struct HwFault {
-  enum class Kind { kStuckOutput, kDropOperand, kStuckRegister };
+  // kStuckState: a stuck bit of a per-stream state word (a K/V cache row of the language model: `st_<name>` in
+  // the RTL), seen by every read of that stream's word; kStuckTable: a stuck bit of one entry of a lookup
+  // table (a `lut` op: embedding columns, rsqrt / exp2 / reciprocal / GELU tables), a ROM.
+  enum class Kind { kStuckOutput, kDropOperand, kStuckRegister, kStuckState, kStuckTable };
   Kind kind = Kind::kStuckOutput;
   int layer = 0;  // index into the layer graphs
-  int node = 0;   // op id in that graph: an add (stuck output, drop) or a reg (stuck register)
-  int bit = 0;         // stuck-output / stuck-register
+  int node = 0;   // op id in that graph: an add (stuck output, drop), a reg (stuck register), a lut (table);
+                  // kStuckState: the index of the state in Graph::states
+  int bit = 0;         // stuck-output / stuck-register / state / table
   bool one = false;    // stuck at 1 (else 0)
   int operand = 0;     // drop: which operand
+  int stream = 0;      // state: the stream slot whose word is faulty
+  int lane = 0;        // state: the lane of the word
+  int entry = 0;       // table: the entry (index into the lut's table)
 };
 
 // The RTL name of op `id` of `g` (n<N>, r<N> for a reg), as emit/ir2_verilog.cpp prints it.
@@ -99,6 +107,14 @@ void CheckSpec(const SampleSpec& spec, const model::Model& m);
 FaultSet Sample(const SampleSpec& spec, const Sites& sites, const model::Model& m, const Graphs& d,
                 uint64_t seed);
 
+// A random fault of `kind` ("mix" draws one of the four uniformly) on weight `w` (of `weight_bits` bits) at
+// (layer, row, col): digit-remove removes one of w's CSD digits, digit-add adds +-2^k where w has none (k <
+// weight_bits); when there is none to remove / add, the fault is a zero. Uses `rng` the same way every time.
+WeightFault DrawWeightFault(int layer, int row, int col, int64_t w, int weight_bits, const std::string& kind, std::mt19937_64& rng);
+// Uniform double in [0, 1) and integer in [0, n) from the engine's raw bits (the same on every standard library).
+double Uniform(std::mt19937_64& rng);
+uint64_t Below(std::mt19937_64& rng, uint64_t n);
+
 // Applies weight faults to a copy of the model (the faulty constants). Throws hw::Error for a fault naming
 // a layer / weight that does not exist.
 model::Model ApplyWeightFaults(const model::Model& m, const std::vector<WeightFault>& faults);
@@ -115,6 +131,14 @@ FaultSet ParseFaultList(const std::string& text, const std::string& file, const 
                         const Graphs& d);
 FaultSet ReadFaultList(const std::string& path, const model::Model& m, const Graphs& d);
 std::string FormatFaultList(const FaultSet& f, const model::Model& m, const Graphs& d);
+// The same with the layers named by `names` (weight faults still read `m`).
+std::string FormatFaultList(const FaultSet& f, const model::Model& m, const std::vector<std::string>& names, const Graphs& d);
+
+// A language model's list (one graph; LAYER is its module name): hardware lines only, plus
+//   memory   LAYER STATE STREAM LANE BIT 0|1      a stuck bit of stream STREAM's word of per-stream state STATE
+//   table    LAYER n<N> ENTRY BIT 0|1             a stuck bit of entry ENTRY of lookup table n<N>
+FaultSet ParseLmFaultList(const std::string& text, const std::string& file, const Graphs& d);
+std::string FormatLmHwFaults(const std::vector<HwFault>& hw, const Graphs& d);
 
 // Checks hardware faults against the design (op exists and is of the right kind, bit / operand in range, no
 // site twice); throws hw::Error naming `source`.

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <set>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -286,9 +288,17 @@ int RunLm(const Flags& f) {
     for (int i = 0; i < f.rtl_check; ++i) {
       const Kind& k = kinds[i % kinds.size()];
       faults::FaultSet set = faults::SampleLm(ev, k.level, "", 0, k.count, f.seed * 7919 + i);
-      // Stuck memory cells are drawn among the evaluated streams (the others are never read in the check).
-      if (k.level == faults::Level::kMemory)
-        for (faults::HwFault& h : set.hw) h.stream %= static_cast<int>(windows.size());
+      // Stuck memory cells are moved to the evaluated streams (the others are never read in the check); a cell
+      // that two draws fold onto is kept once.
+      if (k.level == faults::Level::kMemory) {
+        std::set<std::tuple<int, int, int, int>> seen;
+        std::vector<faults::HwFault> kept;
+        for (faults::HwFault h : set.hw) {
+          h.stream %= static_cast<int>(windows.size());
+          if (seen.insert({h.node, h.stream, h.lane, h.bit}).second) kept.push_back(h);
+        }
+        set.hw = kept;
+      }
       faults::CheckHwFaults(set.hw, ev.graphs(), "rtl check");
       const std::string work = (fs::path(f.out) / fmt::format("rtl_check_{}", i)).string();
       const faults::LmRtlCheck r = faults::CheckLmInRtl(ev, set, work);

@@ -46,10 +46,25 @@ GraphProgram::GraphProgram(const hw::ir2::Graph& g, int layer, const std::vector
     si.width = st.type.width, si.lanes = st.lanes, si.is_signed = st.type.is_signed, si.init = st.init;
     states_.push_back(si);
   }
+  // A register without a stuck bit holds its operand's value in the same type: it shares the operand's slot and
+  // costs nothing (a delay line is a chain of reg ops: most of a dense layer's ops).
+  std::vector<bool> faulty_reg(g.nodes.size(), false);
+  for (const HwFault& f : faults)
+    if (f.layer == layer && f.kind == HwFault::Kind::kStuckRegister) faulty_reg[f.node] = true;
   std::vector<int> slot_of(g.nodes.size());
+  std::vector<bool> alias(g.nodes.size(), false);
   for (size_t id = 0; id < g.nodes.size(); ++id) {
+    const hw::ir2::Node& n = g.nodes[id];
+    if (n.op == Op::kReg && !faulty_reg[id]) {
+      const hw::ir2::Use& u = n.operands[0];
+      if (hw::ir2::TypeOf(n.range[0]) == hw::ir2::TypeOf(g.nodes[u.node].range[u.result])) {
+        slot_of[id] = slot_of[u.node] + u.result;
+        alias[id] = true;
+        continue;
+      }
+    }
     slot_of[id] = slots_;
-    slots_ += hw::ir2::Results(g, g.nodes[id]);
+    slots_ += hw::ir2::Results(g, n);
   }
   std::map<std::string, int> state_index;
   for (size_t k = 0; k < g.states.size(); ++k) state_index[g.states[k].name] = static_cast<int>(k);
@@ -60,6 +75,8 @@ GraphProgram::GraphProgram(const hw::ir2::Graph& g, int layer, const std::vector
     Node& N = nodes_[id];
     N.op = n.op;
     N.slot = slot_of[id];
+    N.alias = alias[id];
+    if (N.alias) continue;
     if (!n.range.empty()) {
       const hw::ir2::Type t = hw::ir2::TypeOf(n.range[0]);
       N.width = t.width, N.is_signed = t.is_signed;
@@ -208,6 +225,7 @@ void GraphProgram::Run(const int64_t* in, int in_len, int rows, int block, std::
   };
   std::vector<Write> writes;
   for (const Node& n : nodes_) {
+    if (n.alias) continue;
     int64_t* v = at(n.slot);
     const int w = n.width;
     const bool sg = n.is_signed;

@@ -89,6 +89,7 @@ class GraphProgram {
     // state_read / state_next
     int state = -1, lanes = 1;
     bool has_enable = false;
+    bool alias = false;  // a register without faults: shares its operand's slot, not evaluated
   };
   struct StateInfo {
     int width = 1, lanes = 1;

@@ -282,12 +282,16 @@ int RunLm(const Flags& f) {
       faults::Level level;
       long count;
     };
-    const std::vector<Kind> kinds = {{faults::Level::kAdder, 20}, {faults::Level::kMemory, 400}, {faults::Level::kRegister, 20},
-                                     {faults::Level::kTable, 20}};
+    const std::vector<Kind> kinds = {{faults::Level::kAdder, 20}, {faults::Level::kMemory, 400}, {faults::Level::kTable, 20},
+                                     {faults::Level::kRegister, 20}};
     int bad = 0;
     for (int i = 0; i < f.rtl_check; ++i) {
       const Kind& k = kinds[i % kinds.size()];
       faults::FaultSet set = faults::SampleLm(ev, k.level, "", 0, k.count, f.seed * 7919 + i);
+      if (i % kinds.size() == 0) {  // the first design mixes stuck adder bits and stuck flip-flops
+        const faults::FaultSet regs = faults::SampleLm(ev, faults::Level::kRegister, "", 0, 20, f.seed * 7919 + 1000 + i);
+        set.hw.insert(set.hw.end(), regs.hw.begin(), regs.hw.end());
+      }
       // Stuck memory cells are moved to the evaluated streams (the others are never read in the check); a cell
       // that two draws fold onto is kept once.
       if (k.level == faults::Level::kMemory) {
@@ -306,7 +310,7 @@ int RunLm(const Flags& f) {
       const faults::LmQuality q = ev.Evaluate(set);
       std::cout << fmt::format("rtl check {}: {} {} fault(s): RTL == fault model on {} of {} slots ({} mismatches); {} tokens differ from the "
                                "fault-free model (CE {:.4f}); verilator build {:.1f} s, simulation {:.1f} s\n",
-                               i, set.size(), faults::ToString(k.level), r.passed, r.passed + r.failed, r.failed, r.tokens_changed, q.cross_entropy,
+                               i, set.size(), i % kinds.size() == 0 ? "adder + register" : faults::ToString(k.level), r.passed, r.passed + r.failed, r.failed, r.tokens_changed, q.cross_entropy,
                                r.build_seconds, r.sim_seconds);
       bad += r.failed > 0 || r.passed == 0 ? 1 : 0;
     }

@@ -177,12 +177,6 @@ int RunRtlCheck(const Flags& f, const faults::Evaluator& ev, const driver::Compi
 
 // ---- the language model (docs/faults.md, "The language model")
 
-std::string LmRates(const std::vector<double>& v) {
-  std::string s;
-  for (double r : v) s += (s.empty() ? "" : ",") + fmt::format("{:g}", r);
-  return s;
-}
-
 nlohmann::ordered_json LmPointJson(const faults::LmPoint& p, const faults::LmQuality& clean) {
   std::vector<double> ce, acc, ch;
   for (const auto& q : p.samples) ce.push_back(q.cross_entropy), acc.push_back(q.accuracy), ch.push_back(q.changed);

@@ -2,6 +2,7 @@
 """Plots of a `hardwire faults` study: reads DIR/faults.json, writes DIR/*.png (Debian's python3-matplotlib).
 
     /usr/bin/python3 scripts/plot_faults.py out/faults
+    /usr/bin/python3 scripts/plot_faults.py --lm out/faults_lm     # the language model's study (faults_lm.json)
 """
 import json
 import math
@@ -43,7 +44,91 @@ def reference_lines(ax, study):
     ax.grid(True, which="both", lw=0.3)
 
 
+LM_LEVELS = ["weight", "adder", "register", "memory", "table"]
+LM_UNIT = {"weight": "per weight", "adder": "per adder output bit", "register": "per flip-flop",
+           "memory": "per K/V and state bit", "table": "per table bit"}
+
+
+def main_lm(d):
+    with open(os.path.join(d, "faults_lm.json")) as f:
+        s = json.load(f)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    ce0 = s["fault_free"]["cross_entropy"]
+    written = []
+    fig, axes = plt.subplots(2, len(LM_LEVELS), figsize=(4 * len(LM_LEVELS), 7.5), sharey="row")
+    for k, level in enumerate(LM_LEVELS):
+        pts = sorted([p for p in s["curves"] if p["level"] == level], key=lambda p: p["rate"])
+        if not pts:
+            continue
+        xs = [p["rate"] for p in pts]
+        for row, (key, lab, ref) in enumerate([("cross_entropy", "held-out cross-entropy (nats/char)", ce0),
+                                               ("accuracy", "next-token accuracy (%)", 100 * s["fault_free"]["accuracy"])]):
+            ax = axes[row][k]
+            scale = 100 if key == "accuracy" else 1
+            ax.plot(xs, [scale * p[key]["median"] for p in pts], "o-", color=colors[0], ms=3, label="median")
+            ax.fill_between(xs, [scale * p[key]["p10"] for p in pts], [scale * p[key]["p90"] for p in pts], color=colors[0],
+                            alpha=0.2, label="10-90 %")
+            ax.axhline(ref, color="gray", lw=0.8, ls="--", label="fault-free")
+            ax.set_xscale("log")
+            ax.grid(True, which="both", lw=0.3)
+            if k == 0:
+                ax.set_ylabel(lab)
+            if row == 0:
+                ax.set_title(f"{level} ({s['samples_per_point']} samples/point)")
+            else:
+                ax.set_xlabel(f"fault rate ({LM_UNIT[level]})")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(d, "lm_curves.png"), dpi=100)
+    written.append("lm_curves.png")
+
+    pu = s["per_unit"]
+    if pu:
+        levels = [lv for lv in LM_LEVELS if any(p["level"] == lv for p in pu)]
+        units = []
+        for p in pu:
+            if p["unit"] not in units:
+                units.append(p["unit"])
+        fig, ax = plt.subplots(figsize=(10, 4.5))
+        width = 0.8 / len(levels)
+        for i, lv in enumerate(levels):
+            vals = []
+            for u in units:
+                m = [p for p in pu if p["level"] == lv and p["unit"] == u]
+                vals.append(m[0]["mean_cross_entropy_increase"] if m else 0)
+            n = [p["count"] for p in pu if p["level"] == lv][0]
+            ax.bar([x + i * width for x in range(len(units))], vals, width, label=f"{lv} ({n} faults)", color=colors[i % len(colors)])
+        ax.set_xticks([x + 0.4 - width / 2 for x in range(len(units))])
+        ax.set_xticklabels(units, fontsize=8, rotation=15)
+        ax.set_yscale("symlog", linthresh=1e-3)
+        ax.set_ylabel("mean cross-entropy increase (nats/char)")
+        ax.set_title("faults confined to one unit: which block is fragile")
+        ax.legend(fontsize=7)
+        ax.grid(True, axis="y", lw=0.3)
+        fig.tight_layout()
+        fig.savefig(os.path.join(d, "lm_per_unit.png"), dpi=100)
+        written.append("lm_per_unit.png")
+
+    rows = s["ablation"][:25]
+    if rows:
+        fig, ax = plt.subplots(figsize=(7, 6))
+        ax.barh(range(len(rows)), [r["cross_entropy"] - ce0 for r in rows], color=colors[0])
+        ax.set_yticks(range(len(rows)))
+        ax.set_yticklabels([r["unit"] for r in rows], fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xscale("symlog", linthresh=0.01)
+        ax.set_xlabel("cross-entropy increase when zeroed (nats/char)")
+        ax.grid(True, axis="x", lw=0.3)
+        ax.set_title("ablation of the language model: the 25 most harmful units")
+        fig.tight_layout()
+        fig.savefig(os.path.join(d, "lm_ablation.png"), dpi=110)
+        written.append("lm_ablation.png")
+    print("plots: " + ", ".join(os.path.join(d, w) for w in written))
+
+
 def main():
+    if sys.argv[1] == "--lm":
+        return main_lm(sys.argv[2])
     d = sys.argv[1]
     with open(os.path.join(d, "faults.json")) as f:
         s = json.load(f)

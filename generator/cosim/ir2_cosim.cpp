@@ -89,15 +89,19 @@ void BuildVerilatedModel(const std::string& dir, const std::string& top, const s
 
 }  // namespace
 
-Ir2CosimResult CosimIr2(const Graph& g, const std::vector<Ir2Token>& tokens, const std::string& work_dir, long stall_seed, bool dump) {
+namespace {
+
+Ir2CosimResult Cosim(const Graph& g, const std::string& verilog, const std::vector<Ir2Token>& tokens,
+                     const std::vector<std::vector<int64_t>>* expected, const std::string& work_dir, long stall_seed, bool dump) {
   if (g.Outputs().empty()) throw Error(Location{work_dir, "", ""}, fmt::format("graph '{}' has no outputs to compare", g.name));
   const fs::path dir = fs::absolute(work_dir);
   fs::create_directories(dir);
-  WriteFileOrThrow((dir / (g.name + ".v")).string(), hw::emit::EmitIr2Verilog(g));
+  WriteFileOrThrow((dir / (g.name + ".v")).string(), verilog);
   WriteFileOrThrow((dir / "ir2_ports.h").string(), PortsHeader(g));
-  // Expected outputs from the interpreter.
+  // Expected outputs from the interpreter (or given).
   hw::ir2::Interpreter interp(g);
   std::string stim, exp;
+  size_t next_expected = 0;
   for (const Ir2Token& t : tokens) {
     stim += t.valid ? "1" : "0";
     for (int64_t v : t.inputs) {
@@ -105,7 +109,9 @@ Ir2CosimResult CosimIr2(const Graph& g, const std::vector<Ir2Token>& tokens, con
       stim += std::to_string(v);
     }
     stim += "\n";
-    const std::vector<int64_t> y = interp.Step(t.inputs, t.valid);
+    if (expected && !t.valid) continue;
+    if (expected) HW_CHECK(next_expected < expected->size(), "fewer expected rows than valid tokens");
+    const std::vector<int64_t> y = expected ? (*expected)[next_expected++] : interp.Step(t.inputs, t.valid);
     if (!t.valid) continue;
     for (size_t k = 0; k < y.size(); ++k) {
       if (k) exp += ' ';
@@ -148,6 +154,17 @@ Ir2CosimResult CosimIr2(const Graph& g, const std::vector<Ir2Token>& tokens, con
     std::sscanf(r.log.c_str() + b, "%ld passed, %ld failed", &r.passed, &r.failed);
   }
   return r;
+}
+
+}  // namespace
+
+Ir2CosimResult CosimIr2(const Graph& g, const std::vector<Ir2Token>& tokens, const std::string& work_dir, long stall_seed, bool dump) {
+  return Cosim(g, hw::emit::EmitIr2Verilog(g), tokens, nullptr, work_dir, stall_seed, dump);
+}
+
+Ir2CosimResult CosimIr2Expected(const Graph& g, const std::string& verilog, const std::vector<Ir2Token>& tokens,
+                                const std::vector<std::vector<int64_t>>& expected, const std::string& work_dir) {
+  return Cosim(g, verilog, tokens, &expected, work_dir, -1, false);
 }
 
 }  // namespace hw::cosim

@@ -30,4 +30,9 @@ struct Ir2CosimResult {
 Ir2CosimResult CosimIr2(const hw::ir2::Graph& g, const std::vector<Ir2Token>& tokens, const std::string& work_dir,
                         long stall_seed = -1, bool dump = false);
 
+// The same with the Verilog given (e.g. with faults injected, faults/rtl_inject.h) and the expected outputs given
+// (one row per valid token, in output-node order) instead of the interpreter's.
+Ir2CosimResult CosimIr2Expected(const hw::ir2::Graph& g, const std::string& verilog, const std::vector<Ir2Token>& tokens,
+                                const std::vector<std::vector<int64_t>>& expected, const std::string& work_dir);
+
 }  // namespace hw::cosim

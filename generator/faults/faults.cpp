@@ -13,7 +13,7 @@
 #include "arith/csd.h"
 #include "common/diag.h"
 #include "common/file_util.h"
-#include "schedule/pipeline.h"
+#include "ir2/op_table.h"
 
 namespace hw::faults {
 
@@ -22,6 +22,8 @@ const char* ToString(Level l) {
     case Level::kWeight: return "weight";
     case Level::kAdder: return "adder";
     case Level::kRegister: return "register";
+    case Level::kMemory: return "memory";
+    case Level::kTable: return "table";
   }
   return "?";
 }
@@ -30,36 +32,43 @@ Level ParseLevel(const std::string& s) {
   if (s == "weight") return Level::kWeight;
   if (s == "adder") return Level::kAdder;
   if (s == "register") return Level::kRegister;
-  throw Error(Location{"", "", "--level"}, "unknown fault level '" + s + "' (weight, adder, register)");
+  if (s == "memory") return Level::kMemory;
+  if (s == "table") return Level::kTable;
+  throw Error(Location{"", "", "--level"}, "unknown fault level '" + s + "' (weight, adder, register, memory, table)");
 }
 
-Sites EnumerateSites(const model::Model& m, const ir::Design& d) {
+std::string OpName(const hw::ir2::Graph& g, int id) {
+  return fmt::format("{}{}", g.nodes[id].op == hw::ir2::Op::kReg ? "r" : "n", id);
+}
+
+int OpWidth(const hw::ir2::Graph& g, int id, int r) { return hw::ir2::TypeOf(g.nodes[id].range[r]).width; }
+
+Sites EnumerateSites(const model::Model& m, const Graphs& d) {
   Sites s;
   for (size_t li = 0; li < m.layers.size(); ++li)
     if (const auto* dl = std::get_if<model::DenseLayer>(&m.layers[li].op))
       for (int r = 0; r < dl->out; ++r)
         for (int c = 0; c < dl->in; ++c) s.weights.push_back({static_cast<int>(li), r, c});
-  for (size_t li = 0; li < d.layers.size(); ++li) {
-    const ir::Module& mod = d.layers[li];
-    const std::vector<schedule::Taps> depth = schedule::RegisterDepths(mod);
+  for (size_t li = 0; li < d.size(); ++li) {
+    const hw::ir2::Graph& g = d[li];
     const int L = static_cast<int>(li);
-    for (size_t id = 0; id < mod.nodes.size(); ++id) {
-      const ir::Node& n = mod.nodes[id];
+    for (size_t id = 0; id < g.nodes.size(); ++id) {
+      const hw::ir2::Node& n = g.nodes[id];
       const int N = static_cast<int>(id);
-      if (n.kind == ir::NodeKind::kAdd) {
+      if (n.op == hw::ir2::Op::kAdd) {
         s.adders.push_back({L, N});
-        for (int b = 0; b < n.width; ++b) s.adder_bits.push_back({L, N, b});
+        for (int b = 0; b < OpWidth(g, N); ++b) s.adder_bits.push_back({L, N, b});
       }
-      if (n.kind == ir::NodeKind::kConst) continue;
-      for (int k = 1; k <= depth[id].value; ++k)
-        for (int b = 0; b < n.width; ++b) s.register_bits.push_back({L, N, k, b, false});
-      if (n.kind == ir::NodeKind::kMaxSel)
-        for (int k = 1; k <= depth[id].index; ++k)
-          for (int b = 0; b < n.index_width; ++b) s.register_bits.push_back({L, N, k, b, true});
+      if (n.op == hw::ir2::Op::kReg)
+        for (int b = 0; b < OpWidth(g, N); ++b) s.register_bits.push_back({L, N, b});
     }
   }
   return s;
 }
+
+// std::uniform_real_distribution is not the same on every standard library; this is.
+double Uniform(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+uint64_t Below(std::mt19937_64& rng, uint64_t n) { return static_cast<uint64_t>(Uniform(rng) * n); }
 
 namespace {
 
@@ -75,10 +84,6 @@ std::string LayerNames(const model::Model& m) {
   return s;
 }
 
-// Uniform double in [0, 1) from the engine's raw bits (std::uniform_real_distribution is not the same on
-// every standard library; this is).
-double Uniform(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
-uint64_t Below(std::mt19937_64& rng, uint64_t n) { return static_cast<uint64_t>(Uniform(rng) * n); }
 
 // Indices of the faulty sites among `n` (those whose `keep` is true): Bernoulli(rate) each, or exactly
 // `count` distinct ones.
@@ -151,6 +156,25 @@ std::string WeightFaultProblem(const model::Model& m, const WeightFault& f, std:
 
 }  // namespace
 
+WeightFault DrawWeightFault(int layer, int row, int col, int64_t w, int weight_bits, const std::string& kind, std::mt19937_64& rng) {
+  WeightFault f{WeightFault::Kind::kZero, layer, row, col};
+  bool ok = true;
+  f.kind = kind == "mix" ? static_cast<WeightFault::Kind>(Below(rng, 4)) : ParseWeightKind(kind, &ok);
+  const std::vector<arith::SignedDigit> digits = arith::CsdDigits(w);
+  if (f.kind == WeightFault::Kind::kDigitRemove) {
+    if (digits.empty()) f.kind = WeightFault::Kind::kZero;  // nothing to remove: the defect is harmless
+    else f.position = digits[Below(rng, digits.size())].shift;
+  } else if (f.kind == WeightFault::Kind::kDigitAdd) {
+    // A digit where the CSD of w has none, among the weight's bit positions.
+    std::vector<int> free;
+    for (int p = 0; p < std::max(1, weight_bits); ++p)
+      if (!HasDigitAt(w, p)) free.push_back(p);
+    if (free.empty()) f.kind = WeightFault::Kind::kZero;
+    else f.position = free[Below(rng, free.size())], f.neg = Below(rng, 2) == 1;
+  }
+  return f;
+}
+
 void CheckSpec(const SampleSpec& spec, const model::Model& m) {
   Diagnostics diag;
   if (!(spec.rate >= 0 && spec.rate <= 1))
@@ -165,7 +189,7 @@ void CheckSpec(const SampleSpec& spec, const model::Model& m) {
   diag.ThrowIfAny();
 }
 
-FaultSet Sample(const SampleSpec& spec, const Sites& sites, const model::Model& m, const ir::Design& d, uint64_t seed) {
+FaultSet Sample(const SampleSpec& spec, const Sites& sites, const model::Model& m, const Graphs& d, uint64_t seed) {
   CheckSpec(spec, m);
   (void)d;
   std::mt19937_64 rng(seed);
@@ -178,23 +202,8 @@ FaultSet Sample(const SampleSpec& spec, const Sites& sites, const model::Model& 
                              spec.rate, spec.count, rng);
       for (size_t i : pick) {
         const Sites::Weight& s = sites.weights[i];
-        WeightFault f{WeightFault::Kind::kZero, s.layer, s.row, s.col};
-        bool ok = true;
-        f.kind = spec.weight_kind == "mix" ? static_cast<WeightFault::Kind>(Below(rng, 4)) : ParseWeightKind(spec.weight_kind, &ok);
         const auto& dl = std::get<model::DenseLayer>(m.layers[s.layer].op);
-        const int64_t w = dl.weight.at(s.row, s.col);
-        const std::vector<arith::SignedDigit> digits = arith::CsdDigits(w);
-        if (f.kind == WeightFault::Kind::kDigitRemove) {
-          if (digits.empty()) f.kind = WeightFault::Kind::kZero;  // nothing to remove: the defect is harmless
-          else f.position = digits[Below(rng, digits.size())].shift;
-        } else if (f.kind == WeightFault::Kind::kDigitAdd) {
-          // A digit where the CSD of w has none, among the weight's bit positions.
-          std::vector<int> free;
-          for (int p = 0; p < std::max(1, dl.weight_bits); ++p)
-            if (!HasDigitAt(w, p)) free.push_back(p);
-          if (free.empty()) f.kind = WeightFault::Kind::kZero;
-          else f.position = free[Below(rng, free.size())], f.neg = Below(rng, 2) == 1;
-        }
+        const WeightFault f = DrawWeightFault(s.layer, s.row, s.col, dl.weight.at(s.row, s.col), dl.weight_bits, spec.weight_kind, rng);
         out.weights.push_back(f);
       }
       break;
@@ -226,6 +235,8 @@ FaultSet Sample(const SampleSpec& spec, const Sites& sites, const model::Model& 
       }
       break;
     }
+    case Level::kMemory: case Level::kTable:
+      throw Error(Location{"", "", "--level"}, std::string("a dense model has no ") + ToString(spec.level) + " sites (the language model has)");
     case Level::kRegister: {
       const auto pick = Pick(sites.register_bits.size(), [&](size_t i) { return in_layer(sites.register_bits[i].layer); },
                              spec.rate, spec.count, rng);
@@ -233,7 +244,7 @@ FaultSet Sample(const SampleSpec& spec, const Sites& sites, const model::Model& 
         const Sites::RegisterBit& s = sites.register_bits[i];
         HwFault f;
         f.kind = HwFault::Kind::kStuckRegister;
-        f.layer = s.layer, f.node = s.node, f.rank = s.rank, f.bit = s.bit, f.index_line = s.index_line;
+        f.layer = s.layer, f.node = s.node, f.bit = s.bit;
         f.one = Below(rng, 2) == 1;
         out.hw.push_back(f);
       }
@@ -272,52 +283,69 @@ model::Model ApplyWeightFaults(const model::Model& m, const std::vector<WeightFa
 namespace {
 
 // Problem with hardware fault `f` against the design, or "" (with the field it concerns).
-std::string HwFaultProblem(const HwFault& f, const ir::Design& d, std::string* field) {
-  if (f.layer < 0 || f.layer >= static_cast<int>(d.layers.size()))
+std::string HwFaultProblem(const HwFault& f, const Graphs& d, std::string* field) {
+  if (f.layer < 0 || f.layer >= static_cast<int>(d.size()))
     return *field = "layer", fmt::format("layer {} does not exist", f.layer);
-  const ir::Module& mod = d.layers[f.layer];
-  if (f.node < 0 || f.node >= static_cast<int>(mod.nodes.size()))
-    return *field = "node", fmt::format("node {} does not exist in layer '{}'", f.node, mod.layer_name);
-  const ir::Node& n = mod.nodes[f.node];
+  const hw::ir2::Graph& g = d[f.layer];
+  if (f.kind == HwFault::Kind::kStuckState) {
+    if (f.node < 0 || f.node >= static_cast<int>(g.states.size()))
+      return *field = "state", fmt::format("state {} does not exist in '{}'", f.node, g.name);
+    const hw::ir2::StateDecl& st = g.states[f.node];
+    if (f.stream < 0 || f.stream >= g.streams)
+      return *field = "stream", fmt::format("stream {} out of range 0..{} of '{}'", f.stream, g.streams - 1, g.name);
+    if (f.lane < 0 || f.lane >= st.lanes)
+      return *field = "lane", fmt::format("lane {} out of range 0..{} of state '{}'", f.lane, st.lanes - 1, st.name);
+    if (f.bit < 0 || f.bit >= st.type.width)
+      return *field = "bit", fmt::format("bit {} out of range 0..{} of state '{}'", f.bit, st.type.width - 1, st.name);
+    return "";
+  }
+  if (f.node < 0 || f.node >= static_cast<int>(g.nodes.size()))
+    return *field = "node", fmt::format("op {} does not exist in '{}'", f.node, g.name);
+  const hw::ir2::Node& n = g.nodes[f.node];
+  const std::string name = OpName(g, f.node);
   switch (f.kind) {
     case HwFault::Kind::kStuckOutput:
-      if (n.kind != ir::NodeKind::kAdd) return *field = "node", "'" + n.name + "' is not an adder";
-      if (f.bit < 0 || f.bit >= n.width)
-        return *field = "bit", fmt::format("bit {} out of range 0..{} of adder '{}'", f.bit, n.width - 1, n.name);
+      if (n.op != hw::ir2::Op::kAdd) return *field = "node", "'" + name + "' is not an adder (it is " + hw::ir2::Info(n.op).name + ")";
+      if (f.bit < 0 || f.bit >= OpWidth(g, f.node))
+        return *field = "bit", fmt::format("bit {} out of range 0..{} of adder '{}'", f.bit, OpWidth(g, f.node) - 1, name);
       break;
     case HwFault::Kind::kDropOperand:
-      if (n.kind != ir::NodeKind::kAdd) return *field = "node", "'" + n.name + "' is not an adder";
-      if (f.operand < 0 || f.operand >= static_cast<int>(n.ops.size()))
-        return *field = "operand", fmt::format("operand {} out of range 0..{} of adder '{}'", f.operand, n.ops.size() - 1, n.name);
+      if (n.op != hw::ir2::Op::kAdd) return *field = "node", "'" + name + "' is not an adder (it is " + hw::ir2::Info(n.op).name + ")";
+      if (f.operand < 0 || f.operand >= static_cast<int>(n.operands.size()))
+        return *field = "operand", fmt::format("operand {} out of range 0..{} of adder '{}'", f.operand, n.operands.size() - 1, name);
       break;
-    case HwFault::Kind::kStuckRegister: {
-      const schedule::Taps depth = schedule::RegisterDepths(mod)[f.node];
-      const int ranks = f.index_line ? depth.index : depth.value;
-      const int width = f.index_line ? n.index_width : n.width;
-      if (f.index_line && n.kind != ir::NodeKind::kMaxSel)
-        return *field = "node", "'" + n.name + "' has no index line (it is not a compare-select)";
-      if (n.kind == ir::NodeKind::kConst || ranks == 0)
-        return *field = "node", "'" + n.name + "' has no pipeline register";
-      if (f.rank < 1 || f.rank > ranks)
-        return *field = "rank", fmt::format("rank {} out of range: '{}' has register ranks 1..{}", f.rank, n.name, ranks);
-      if (f.bit < 0 || f.bit >= width)
-        return *field = "bit", fmt::format("bit {} out of range 0..{} of the register of '{}'", f.bit, width - 1, n.name);
+    case HwFault::Kind::kStuckRegister:
+      if (n.op != hw::ir2::Op::kReg) return *field = "node", "'" + name + "' is not a pipeline register (it is " + hw::ir2::Info(n.op).name + ")";
+      if (f.bit < 0 || f.bit >= OpWidth(g, f.node))
+        return *field = "bit", fmt::format("bit {} out of range 0..{} of register '{}'", f.bit, OpWidth(g, f.node) - 1, name);
       break;
-    }
+    case HwFault::Kind::kStuckTable:
+      if (n.op != hw::ir2::Op::kLut) return *field = "node", "'" + name + "' is not a lookup table (it is " + hw::ir2::Info(n.op).name + ")";
+      if (f.entry < 0 || f.entry >= static_cast<int>(n.table.size()))
+        return *field = "entry", fmt::format("entry {} out of range 0..{} of table '{}'", f.entry, n.table.size() - 1, name);
+      if (f.bit < 0 || f.bit >= OpWidth(g, f.node))
+        return *field = "bit", fmt::format("bit {} out of range 0..{} of table '{}'", f.bit, OpWidth(g, f.node) - 1, name);
+      break;
+    case HwFault::Kind::kStuckState:
+      break;  // checked above (node is a state index)
   }
   return "";
 }
 
-std::tuple<int, int, int, int, int> SiteKey(const HwFault& f) {
-  return {static_cast<int>(f.kind), f.layer, f.node, f.rank * 2 + (f.index_line ? 1 : 0),
-          f.kind == HwFault::Kind::kDropOperand ? f.operand : f.bit};
+std::tuple<int, int, int, int64_t, int> SiteKey(const HwFault& f) {
+  switch (f.kind) {
+    case HwFault::Kind::kDropOperand: return {static_cast<int>(f.kind), f.layer, f.node, 0, f.operand};
+    case HwFault::Kind::kStuckState: return {static_cast<int>(f.kind), f.layer, f.node, int64_t{f.stream} << 32 | f.lane, f.bit};
+    case HwFault::Kind::kStuckTable: return {static_cast<int>(f.kind), f.layer, f.node, f.entry, f.bit};
+    default: return {static_cast<int>(f.kind), f.layer, f.node, 0, f.bit};
+  }
 }
 
 }  // namespace
 
-void CheckHwFaults(const std::vector<HwFault>& faults, const ir::Design& d, const std::string& source) {
+void CheckHwFaults(const std::vector<HwFault>& faults, const Graphs& d, const std::string& source) {
   Diagnostics diag;
-  std::set<std::tuple<int, int, int, int, int>> seen;
+  std::set<std::tuple<int, int, int, int64_t, int>> seen;
   for (size_t i = 0; i < faults.size(); ++i) {
     std::string field;
     const std::string problem = HwFaultProblem(faults[i], d, &field);
@@ -328,17 +356,19 @@ void CheckHwFaults(const std::vector<HwFault>& faults, const ir::Design& d, cons
   diag.ThrowIfAny();
 }
 
-FaultSet ParseFaultList(const std::string& text, const std::string& file, const model::Model& m, const ir::Design& d) {
+namespace {
+
+// The parser of both list forms: `m` null for a language model (its layer is the graph, named by the module;
+// weight lines are refused), `names` the layer names in graph order.
+FaultSet ParseList(const std::string& text, const std::string& file, const model::Model* mp, const std::vector<std::string>& names,
+                   const Graphs& d) {
   Diagnostics diag;
   FaultSet out;
-  std::vector<std::map<std::string, int>> by_name(d.layers.size());
-  for (size_t li = 0; li < d.layers.size(); ++li)
-    for (size_t id = 0; id < d.layers[li].nodes.size(); ++id) by_name[li][d.layers[li].nodes[id].name] = static_cast<int>(id);
   std::istringstream in(text);
   std::string line;
   int line_no = 0;
   std::set<std::tuple<int, int, int>> weight_seen;
-  std::set<std::tuple<int, int, int, int, int>> hw_seen;
+  std::set<std::tuple<int, int, int, int64_t, int>> hw_seen;
   while (std::getline(in, line)) {
     ++line_no;
     const size_t hash = line.find('#');
@@ -360,20 +390,29 @@ FaultSet ParseFaultList(const std::string& text, const std::string& file, const 
       return false;
     };
     const std::string& level = t[0];
-    if (level != "weight" && level != "adder" && level != "register") {
-      err("level", "unknown fault level '" + level + "' (weight, adder, register)");
+    if (level != "weight" && level != "adder" && level != "register" && level != "memory" && level != "table") {
+      err("level", "unknown fault level '" + level + "' (weight, adder, register, memory, table)");
       continue;
     }
     if (t.size() < 2) {
       err("layer", "missing layer name");
       continue;
     }
-    const int li = LayerIndex(m, t[1]);
+    int li = -1;
+    for (size_t k = 0; k < names.size(); ++k)
+      if (names[k] == t[1]) li = static_cast<int>(k);
     if (li < 0) {
-      err("layer", "no layer '" + t[1] + "' in the model (layers: " + LayerNames(m) + ")");
+      std::string all;
+      for (const std::string& n : names) all += (all.empty() ? "" : ", ") + n;
+      err("layer", "no layer '" + t[1] + "' in the model (layers: " + all + ")");
+      continue;
+    }
+    if (level == "weight" && !mp) {
+      err("level", "weight faults of a language model are drawn at random (--level weight), not listed");
       continue;
     }
     if (level == "weight") {
+      const model::Model& m = *mp;
       if (t.size() < 5) {
         err("kind", "expected: weight LAYER ROW COL zero|flip|digit-remove POS|digit-add POS +|-");
         continue;
@@ -416,37 +455,68 @@ FaultSet ParseFaultList(const std::string& text, const std::string& file, const 
       out.weights.push_back(f);
       continue;
     }
-    if (li >= static_cast<int>(d.layers.size())) {
+    if (li >= static_cast<int>(d.size())) {
       err("layer", "layer has no hardware");
       continue;
     }
+    const hw::ir2::Graph& g = d[li];
     if (t.size() < 3) {
-      err("node", "missing node name");
+      err("node", "missing op name");
       continue;
     }
-    auto it = by_name[li].find(t[2]);
-    if (it == by_name[li].end()) {
-      err("node", "no node '" + t[2] + "' in layer '" + t[1] + "' (names as in the generated Verilog)");
+    if (level == "memory") {  // memory LAYER STATE STREAM LANE BIT 0|1
+      HwFault f;
+      f.kind = HwFault::Kind::kStuckState;
+      f.layer = li;
+      f.node = -1;
+      for (size_t k = 0; k < g.states.size(); ++k)
+        if (g.states[k].name == t[2]) f.node = static_cast<int>(k);
+      if (f.node < 0) {
+        err("state", "no per-stream state '" + t[2] + "' in '" + g.name + "' (st_<name> in the generated Verilog)");
+        continue;
+      }
+      if (t.size() != 7) {
+        err("kind", "expected: memory LAYER STATE STREAM LANE BIT 0|1");
+        continue;
+      }
+      long stream = 0, lane = 0, bit = 0;
+      if (!integer(t[3], "stream", &stream) || !integer(t[4], "lane", &lane) || !integer(t[5], "bit", &bit)) continue;
+      if (t[6] != "0" && t[6] != "1") {
+        err("value", "stuck value must be 0 or 1, got '" + t[6] + "'");
+        continue;
+      }
+      f.stream = static_cast<int>(stream), f.lane = static_cast<int>(lane), f.bit = static_cast<int>(bit), f.one = t[6] == "1";
+      std::string field;
+      const std::string problem = HwFaultProblem(f, d, &field);
+      if (!problem.empty()) {
+        err(field, problem);
+        continue;
+      }
+      if (!hw_seen.insert(SiteKey(f)).second) {
+        err("state", "the same site is listed twice");
+        continue;
+      }
+      out.hw.push_back(f);
+      continue;
+    }
+    // n<N> (an op) or r<N> (a reg op), as in the generated Verilog.
+    long id = -1;
+    if (t[2].size() >= 2 && (t[2][0] == 'n' || t[2][0] == 'r') &&
+        t[2].find_first_not_of("0123456789", 1) == std::string::npos && t[2].size() < 12)
+      id = std::stol(t[2].substr(1));
+    if (id < 0 || id >= static_cast<long>(g.nodes.size()) || OpName(g, static_cast<int>(id)) != t[2]) {
+      err("node", "no op '" + t[2] + "' in layer '" + t[1] + "' (names as in the generated Verilog: n<N> an op, r<N> a register)");
       continue;
     }
     HwFault f;
     f.layer = li;
-    f.node = it->second;
-    const ir::Node& n = d.layers[li].nodes[f.node];
+    f.node = static_cast<int>(id);
     if (level == "adder") {
-      if (n.kind != ir::NodeKind::kAdd) {
-        err("node", "'" + t[2] + "' is not an adder");
-        continue;
-      }
       if (t.size() >= 4 && t[3] == "drop" && t.size() == 5) {
         long op = 0;
         if (!integer(t[4], "operand", &op)) continue;
         f.kind = HwFault::Kind::kDropOperand;
         f.operand = static_cast<int>(op);
-        if (f.operand < 0 || f.operand >= static_cast<int>(n.ops.size())) {
-          err("operand", fmt::format("operand {} out of range 0..{}", op, n.ops.size() - 1));
-          continue;
-        }
       } else if (t.size() == 6 && t[3] == "stuck") {
         long bit = 0;
         if (!integer(t[4], "bit", &bit)) continue;
@@ -457,27 +527,38 @@ FaultSet ParseFaultList(const std::string& text, const std::string& file, const 
         f.kind = HwFault::Kind::kStuckOutput;
         f.bit = static_cast<int>(bit);
         f.one = t[5] == "1";
-        if (f.bit < 0 || f.bit >= n.width) {
-          err("bit", fmt::format("bit {} out of range 0..{} of adder '{}'", bit, n.width - 1, t[2]));
-          continue;
-        }
       } else {
-        err("kind", "expected: adder LAYER NODE stuck BIT 0|1  or  adder LAYER NODE drop OPERAND");
+        err("kind", "expected: adder LAYER n<N> stuck BIT 0|1  or  adder LAYER n<N> drop OPERAND");
         continue;
       }
-    } else {  // register
-      if (t.size() != 6 && !(t.size() == 7 && t[6] == "index")) {
-        err("kind", "expected: register LAYER NODE RANK BIT 0|1 [index]");
+    } else if (level == "table") {  // table LAYER n<N> ENTRY BIT 0|1
+      if (t.size() != 6) {
+        err("kind", "expected: table LAYER n<N> ENTRY BIT 0|1");
         continue;
       }
-      long rank = 0, bit = 0;
-      if (!integer(t[3], "rank", &rank) || !integer(t[4], "bit", &bit)) continue;
+      long entry = 0, bit = 0;
+      if (!integer(t[3], "entry", &entry) || !integer(t[4], "bit", &bit)) continue;
       if (t[5] != "0" && t[5] != "1") {
         err("value", "stuck value must be 0 or 1, got '" + t[5] + "'");
         continue;
       }
+      f.kind = HwFault::Kind::kStuckTable;
+      f.entry = static_cast<int>(entry), f.bit = static_cast<int>(bit), f.one = t[5] == "1";
+    } else {  // register
+      if (t.size() != 5) {
+        err("kind", "expected: register LAYER r<N> BIT 0|1");
+        continue;
+      }
+      long bit = 0;
+      if (!integer(t[3], "bit", &bit)) continue;
+      if (t[4] != "0" && t[4] != "1") {
+        err("value", "stuck value must be 0 or 1, got '" + t[4] + "'");
+        continue;
+      }
       f.kind = HwFault::Kind::kStuckRegister;
-      f.rank = static_cast<int>(rank), f.bit = static_cast<int>(bit), f.one = t[5] == "1", f.index_line = t.size() == 7;
+      f.bit = static_cast<int>(bit), f.one = t[4] == "1";
+    }
+    {
       std::string field;
       const std::string problem = HwFaultProblem(f, d, &field);
       if (!problem.empty()) {
@@ -496,11 +577,39 @@ FaultSet ParseFaultList(const std::string& text, const std::string& file, const 
   return out;
 }
 
-FaultSet ReadFaultList(const std::string& path, const model::Model& m, const ir::Design& d) {
+}  // namespace
+
+FaultSet ParseFaultList(const std::string& text, const std::string& file, const model::Model& m, const Graphs& d) {
+  std::vector<std::string> names;
+  for (const model::Layer& l : m.layers) names.push_back(l.name);
+  return ParseList(text, file, &m, names, d);
+}
+
+FaultSet ParseLmFaultList(const std::string& text, const std::string& file, const Graphs& d) {
+  std::vector<std::string> names;
+  for (const hw::ir2::Graph& g : d) names.push_back(g.name);
+  return ParseList(text, file, nullptr, names, d);
+}
+
+FaultSet ReadFaultList(const std::string& path, const model::Model& m, const Graphs& d) {
   return ParseFaultList(ReadFileOrThrow(path, "fault list"), path, m, d);
 }
 
-std::string FormatFaultList(const FaultSet& f, const model::Model& m, const ir::Design& d) {
+std::string FormatFaultList(const FaultSet& f, const model::Model& m, const Graphs& d) {
+  std::vector<std::string> names;
+  for (const model::Layer& l : m.layers) names.push_back(l.name);
+  return FormatFaultList(f, m, names, d);
+}
+
+std::string FormatLmHwFaults(const std::vector<HwFault>& hw, const Graphs& d) {
+  std::vector<std::string> names;
+  for (const hw::ir2::Graph& g : d) names.push_back(g.name);
+  FaultSet f;
+  f.hw = hw;
+  return FormatFaultList(f, model::Model{}, names, d);
+}
+
+std::string FormatFaultList(const FaultSet& f, const model::Model& m, const std::vector<std::string>& names, const Graphs& d) {
   std::string s;
   for (const WeightFault& w : f.weights) {
     s += fmt::format("weight {} {} {} {}", m.layers[w.layer].name, w.row, w.col, ToString(w.kind));
@@ -509,13 +618,19 @@ std::string FormatFaultList(const FaultSet& f, const model::Model& m, const ir::
     s += "\n";
   }
   for (const HwFault& h : f.hw) {
-    const std::string& layer = m.layers[h.layer].name;
-    const std::string& node = d.layers[h.layer].nodes[h.node].name;
+    const std::string& layer = names[h.layer];
+    const std::string node = h.kind == HwFault::Kind::kStuckState ? d[h.layer].states[h.node].name : OpName(d[h.layer], h.node);
     switch (h.kind) {
       case HwFault::Kind::kStuckOutput: s += fmt::format("adder {} {} stuck {} {}\n", layer, node, h.bit, h.one ? 1 : 0); break;
       case HwFault::Kind::kDropOperand: s += fmt::format("adder {} {} drop {}\n", layer, node, h.operand); break;
       case HwFault::Kind::kStuckRegister:
-        s += fmt::format("register {} {} {} {} {}{}\n", layer, node, h.rank, h.bit, h.one ? 1 : 0, h.index_line ? " index" : "");
+        s += fmt::format("register {} {} {} {}\n", layer, node, h.bit, h.one ? 1 : 0);
+        break;
+      case HwFault::Kind::kStuckState:
+        s += fmt::format("memory {} {} {} {} {} {}\n", layer, d[h.layer].states[h.node].name, h.stream, h.lane, h.bit, h.one ? 1 : 0);
+        break;
+      case HwFault::Kind::kStuckTable:
+        s += fmt::format("table {} {} {} {} {}\n", layer, node, h.entry, h.bit, h.one ? 1 : 0);
         break;
     }
   }

@@ -2,21 +2,27 @@
 
 #include <filesystem>
 
+#include "common/diag.h"
 #include "cosim/cosim.h"
-#include "emit/verilog.h"
 #include "faults/rtl_inject.h"
 
 namespace hw::faults {
 
-RtlCheckResult CheckInRtl(const Evaluator& ev, const FaultSet& f, const driver::GenerateOptions& options,
-                          const std::string& work_dir) {
+RtlCheckResult CheckInRtl(const Evaluator& ev, const FaultSet& f, const driver::CompiledDesign& c,
+                          const driver::GenerateOptions& options, const std::string& work_dir) {
+  HW_CHECK(&c.graphs == &ev.design(), "the evaluator must run the compiled design's graphs");
   const reference::Batch expected = ev.Outputs(f);  // also rejects a set mixing weight and hardware faults
-  std::vector<emit::EmittedFile> files;
+  auto files = c.files;
   if (!f.weights.empty()) {
-    files = driver::CompileIrV1(ApplyWeightFaults(ev.model(), f.weights), options).files;
+    files = driver::Compile(ApplyWeightFaults(ev.model(), f.weights), options).files;
   } else {
-    files = emit::EmitDesign(ev.design(), options.template_dir.empty() ? driver::DefaultTemplateDir() : options.template_dir);
-    InjectIntoRtl(files, ev.design(), f.hw);
+    for (size_t li = 0; li < c.graphs.size(); ++li) {
+      const std::string name = c.graphs[li].name + ".v";
+      bool found = false;
+      for (auto& file : files)
+        if (file.name == name) InjectIntoLayerRtl(file.text, c.graphs, static_cast<int>(li), f.hw), found = true;
+      HW_CHECK(found, "fault injection: no file " + name);
+    }
   }
   const std::string rtl = (std::filesystem::path(work_dir) / "rtl").string();
   driver::WriteOutputDir(files, rtl);

@@ -1,7 +1,7 @@
 // The check that the fault model is true to the hardware: the same fault set is put into the generated RTL
-// (a faulty weight by generating the faulty model; hardware faults by faults/rtl_inject.h on the design the
-// interpreter ran), Verilator runs it on the evaluator's inputs, and every output must equal what the fault
-// evaluation (interpreter or reference) predicted.
+// (a faulty weight by generating the faulty model; hardware faults by faults/rtl_inject.h in the IR v2 layer
+// modules the interpreter ran), Verilator runs it on the evaluator's inputs, and every output must equal what
+// the fault evaluation (interpreter or reference) predicted.
 #pragma once
 
 #include <string>
@@ -18,8 +18,9 @@ struct RtlCheckResult {
   double build_seconds = 0;
 };
 
-// `work_dir` receives rtl/ and sim/ (replaced). `options` must be those the evaluator's design was compiled with.
-RtlCheckResult CheckInRtl(const Evaluator& ev, const FaultSet& f, const driver::GenerateOptions& options,
-                          const std::string& work_dir);
+// `c` is the evaluator's model compiled with `options` (its graphs are the evaluator's design, its files the
+// fault-free RTL). `work_dir` receives rtl/ and sim/ (replaced).
+RtlCheckResult CheckInRtl(const Evaluator& ev, const FaultSet& f, const driver::CompiledDesign& c,
+                          const driver::GenerateOptions& options, const std::string& work_dir);
 
 }  // namespace hw::faults

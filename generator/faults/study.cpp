@@ -1,5 +1,7 @@
 #include "faults/study.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -63,15 +65,13 @@ std::vector<T> Parallel(int n, int threads, F f) {
 
 }  // namespace
 
-Evaluator::Evaluator(const model::Model& m, const ir::Design& d, reference::Batch x, std::vector<int64_t> labels)
+Evaluator::Evaluator(const model::Model& m, const Graphs& d, reference::Batch x, std::vector<int64_t> labels)
     : m_(m), d_(d), x_(std::move(x)), labels_(std::move(labels)) {
   HW_CHECK(labels_.empty() || static_cast<long>(labels_.size()) == x_.rows(), "labels and inputs differ in count");
-  HW_CHECK(d_.layers.size() == m_.layers.size(), "design and model differ in layers");
-  for (const ir::Module& mod : d_.layers)
-    if (mod.nodes.empty())
-      throw Error(Location{"", "", "ir_version"},
-                  "fault injection works on the IR v1 dense-chain design: compile with driver::CompileIrV1 "
-                  "(layer '" + mod.layer_name + "' has no IR v1 nodes)");
+  if (d_.size() != m_.layers.size())
+    throw Error(Location{"", "", "graphs"},
+                fmt::format("fault injection needs one IR v2 graph per model layer ({} layers, {} graphs): compile with "
+                            "driver::Compile (CompiledDesign::graphs)", m_.layers.size(), d_.size()));
   clean_ = reference::Run(m_, x_);
   sites_ = EnumerateSites(m_, d_);
 }
@@ -88,7 +88,7 @@ reference::Batch Evaluator::Outputs(const FaultSet& f) const {
     return reference::Run(faulty, first == 0 ? x_ : clean_.layers[first - 1]).output();
   }
   if (f.hw.empty()) return clean_.output();
-  const Interpreter in(d_, f.hw);
+  const Interpreter in(m_, d_, f.hw);
   const int first = in.first_faulty_layer();
   return in.Run(first == 0 ? x_ : clean_.layers[first - 1], first);
 }
@@ -187,8 +187,7 @@ YieldPoint RunYield(const Evaluator& ev, double lambda, double floor, const Stud
         h.kind = HwFault::Kind::kStuckOutput, h.layer = a.layer, h.node = a.node, h.bit = a.bit;
       } else {
         const Sites::RegisterBit& r = s.register_bits[site - n_add];
-        h.kind = HwFault::Kind::kStuckRegister, h.layer = r.layer, h.node = r.node, h.rank = r.rank, h.bit = r.bit;
-        h.index_line = r.index_line;
+        h.kind = HwFault::Kind::kStuckRegister, h.layer = r.layer, h.node = r.node, h.bit = r.bit;
       }
       f.hw.push_back(h);
     }

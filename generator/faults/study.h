@@ -9,7 +9,6 @@
 
 #include "faults/faults.h"
 #include "faults/interpreter.h"
-#include "ir/datapath.h"
 #include "model/model.h"
 #include "reference/reference.h"
 
@@ -24,8 +23,9 @@ struct Quality {
 // fault-free outputs are cached), so faults confined to late layers cost little.
 class Evaluator {
  public:
-  // `d` is `m` compiled (driver::Compile). `labels` may be empty (then accuracy is -1).
-  Evaluator(const model::Model& m, const ir::Design& d, reference::Batch x, std::vector<int64_t> labels);
+  // `d` are `m`'s layer graphs (driver::Compile's CompiledDesign::graphs). `labels` may be empty (then accuracy
+  // is -1).
+  Evaluator(const model::Model& m, const Graphs& d, reference::Batch x, std::vector<int64_t> labels);
   // Weight faults are evaluated with the reference on the faulty model, hardware faults with the interpreter
   // of the design; a set holding both is an error (hardware faults name nodes of the fault-free design).
   Quality Evaluate(const FaultSet& f) const;
@@ -33,7 +33,7 @@ class Evaluator {
   const reference::Batch& fault_free() const { return clean_.output(); }
   Quality Score(const reference::Batch& out) const;
   const model::Model& model() const { return m_; }
-  const ir::Design& design() const { return d_; }
+  const Graphs& design() const { return d_; }
   const Sites& sites() const { return sites_; }
   bool labelled() const { return !labels_.empty(); }
   const reference::Batch& inputs() const { return x_; }
@@ -41,7 +41,7 @@ class Evaluator {
 
  private:
   const model::Model& m_;
-  const ir::Design& d_;
+  const Graphs& d_;
   reference::Batch x_;
   std::vector<int64_t> labels_;
   reference::Trace clean_;  // fault-free output of every layer

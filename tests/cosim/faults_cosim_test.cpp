@@ -1,7 +1,7 @@
 // The fault model is true to the hardware: faults injected into the generated RTL (faults/rtl_inject.h) give,
 // in Verilator, exactly the outputs the faulty interpreter predicts — for stuck adder bits, dropped operands,
-// stuck register bits (value and compare-select index lines) and faulty weights, at several K. Each case also
-// checks that its faults change some outputs, so a vacuous injection cannot pass.
+// stuck register bits (reg ops of IR v2, on values and on compare-select index lines) and faulty weights, at
+// several K. Each case also checks that its faults change some outputs, so a vacuous injection cannot pass.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -15,7 +15,6 @@
 #include "faults/study.h"
 #include "model/random_model.h"
 #include "reference/reference.h"
-#include "schedule/pipeline.h"
 
 namespace hw {
 namespace {
@@ -51,8 +50,8 @@ TEST_P(FaultsCosim, InjectedRtlEqualsFaultyInterpreter) {
   driver::GenerateOptions o;
   o.adders_per_stage = c.k;
   o.threads = 1;
-  const driver::CompiledIrV1 compiled = driver::CompileIrV1(m, o);
-  const faults::Evaluator ev(m, compiled.design, cosim::RandomInputs(m, 400, 5), {});
+  const driver::CompiledDesign compiled = driver::Compile(m, o);
+  const faults::Evaluator ev(m, compiled.graphs, cosim::RandomInputs(m, 400, 5), {});
   faults::SampleSpec s;
   s.level = c.level;
   s.count = c.count;
@@ -60,69 +59,77 @@ TEST_P(FaultsCosim, InjectedRtlEqualsFaultyInterpreter) {
   // The first seed whose faults change some output (most do).
   faults::FaultSet f;
   for (uint64_t seed = 1; seed < 50; ++seed) {
-    f = faults::Sample(s, ev.sites(), m, compiled.design, seed);
+    f = faults::Sample(s, ev.sites(), m, compiled.graphs, seed);
     if (ev.Evaluate(f).changed > 0) break;
   }
   ASSERT_GT(f.size(), 0u);
-  if (c.argmax) {  // make sure a compare-select index line is among the stuck flip-flops
+  if (c.argmax) {  // make sure a register of a compare-select's index result is among the stuck flip-flops
+    const int last = static_cast<int>(m.layers.size()) - 1;
+    const hw::ir2::Graph& g = compiled.graphs[last];
+    auto index_reg = [&](const faults::HwFault& h) {
+      const hw::ir2::Use& u = g.nodes[h.node].operands[0];
+      return h.layer == last && g.nodes[u.node].op == hw::ir2::Op::kCmpSel && u.result == 1;
+    };
     bool has_index = false;
-    for (const faults::HwFault& h : f.hw) has_index |= h.index_line;
-    for (const auto& site : ev.sites().register_bits)
-      if (!has_index && site.index_line && site.rank == 1) {
-        faults::HwFault h;
-        h.kind = faults::HwFault::Kind::kStuckRegister;
-        h.layer = site.layer, h.node = site.node, h.rank = site.rank, h.bit = site.bit, h.index_line = true, h.one = true;
-        f.hw.push_back(h);
-        has_index = true;
-      }
+    for (const faults::HwFault& h : f.hw) has_index |= index_reg(h);
+    for (const auto& site : ev.sites().register_bits) {
+      faults::HwFault h;
+      h.kind = faults::HwFault::Kind::kStuckRegister;
+      h.layer = site.layer, h.node = site.node, h.bit = 0, h.one = true;
+      if (has_index || site.bit != 0 || !index_reg(h)) continue;
+      bool listed = false;
+      for (const faults::HwFault& o2 : f.hw) listed |= o2.layer == h.layer && o2.node == h.node && o2.bit == 0;
+      if (!listed) f.hw.push_back(h), has_index = true;
+    }
     ASSERT_TRUE(has_index);
   }
   const fs::path work = fs::path(HW_BINARY_DIR) / "test_out" / "faults_cosim" / c.name;
   fs::remove_all(work);
-  const faults::RtlCheckResult r = faults::CheckInRtl(ev, f, o, work.string());
-  EXPECT_EQ(r.failed, 0) << faults::FormatFaultList(f, m, compiled.design);
+  const faults::RtlCheckResult r = faults::CheckInRtl(ev, f, compiled, o, work.string());
+  EXPECT_EQ(r.failed, 0) << faults::FormatFaultList(f, m, compiled.graphs);
   EXPECT_EQ(r.passed, 400);
   EXPECT_GT(r.differ_from_clean, 0);
 }
 
-// A delay line read at two taps t1 < t2 with every bit of rank t1 + 1 stuck at 1: the reader at t2 must see the
-// forced value and the reader at t1 must not. (Random draws rarely separate the two, so this case is built.)
-TEST(FaultsCosimTaps, StuckRankIsSeenOnlyByLaterTaps) {
+// A register whose source has other readers, every bit stuck at 1: only the register's readers may see it (an
+// interpreter that forced the bits on the source would fail). Built, not drawn, so the case is always there.
+TEST(FaultsCosimRegister, StuckRegisterIsSeenOnlyThroughIt) {
   model::RandomModelSpec spec;
   spec.min_layers = spec.max_layers = 1;
   spec.min_width = 8, spec.max_width = 12;
   spec.min_weight_bits = 5, spec.max_weight_bits = 8;
   spec.allow_argmax = false;
   for (uint64_t seed = 5;; ++seed) {
+    ASSERT_LT(seed, 60u) << "no model with a register whose source has other readers";
     const model::Model m = model::RandomModel(spec, seed);
     driver::GenerateOptions o;
     o.adders_per_stage = 1;
     o.threads = 1;
-    const driver::CompiledIrV1 compiled = driver::CompileIrV1(m, o);
-    const ir::Module& mod = compiled.design.layers[0];
-    std::vector<std::set<int>> taps(mod.nodes.size());
-    for (const ir::Node& n : mod.nodes)
-      for (const ir::Operand& op : n.ops) taps[op.node].insert(schedule::DelayFor(mod, op.node, n.stage));
-    int node = -1, t1 = 0;
-    for (size_t id = 0; id < mod.nodes.size() && node < 0; ++id)
-      if (mod.nodes[id].kind != ir::NodeKind::kConst && taps[id].size() >= 2) node = static_cast<int>(id), t1 = *taps[id].begin();
-    if (node < 0) {
-      ASSERT_LT(seed, 40u) << "no model with a delay line read at two taps";
-      continue;
+    const driver::CompiledDesign compiled = driver::Compile(m, o);
+    const hw::ir2::Graph& g = compiled.graphs[0];
+    std::vector<int> readers(g.nodes.size(), 0);
+    for (const hw::ir2::Node& n : g.nodes)
+      for (const hw::ir2::Use& u : n.operands) ++readers[u.node];
+    int reg = -1;
+    for (size_t id = 0; id < g.nodes.size() && reg < 0; ++id) {
+      const hw::ir2::Node& n = g.nodes[id];
+      if (n.op == hw::ir2::Op::kReg && g.nodes[n.operands[0].node].op != hw::ir2::Op::kConst && readers[n.operands[0].node] >= 2)
+        reg = static_cast<int>(id);
     }
+    if (reg < 0) continue;
     faults::FaultSet f;
-    for (int b = 0; b < mod.nodes[node].width; ++b) {
+    for (int b = 0; b < faults::OpWidth(g, reg); ++b) {
       faults::HwFault h;
       h.kind = faults::HwFault::Kind::kStuckRegister;
-      h.layer = 0, h.node = node, h.rank = t1 + 1, h.bit = b, h.one = true;
+      h.layer = 0, h.node = reg, h.bit = b, h.one = true;
       f.hw.push_back(h);
     }
-    const faults::Evaluator ev(m, compiled.design, cosim::RandomInputs(m, 300, 7), {});
+    const faults::Evaluator ev(m, compiled.graphs, cosim::RandomInputs(m, 300, 7), {});
     if (ev.Evaluate(f).changed == 0) continue;
-    const fs::path work = fs::path(HW_BINARY_DIR) / "test_out" / "faults_cosim" / "taps";
+    const fs::path work = fs::path(HW_BINARY_DIR) / "test_out" / "faults_cosim" / "register";
     fs::remove_all(work);
-    const faults::RtlCheckResult r = faults::CheckInRtl(ev, f, o, work.string());
-    EXPECT_EQ(r.failed, 0) << faults::FormatFaultList(f, m, compiled.design);
+    const faults::RtlCheckResult r = faults::CheckInRtl(ev, f, compiled, o, work.string());
+    EXPECT_EQ(r.failed, 0) << faults::FormatFaultList(f, m, compiled.graphs);
     EXPECT_GT(r.differ_from_clean, 0);
     return;
   }

@@ -6,7 +6,7 @@
 // With --study it also builds alternative RTL/flag variants to show what drives Verilator build time.
 //
 //   build/bench/fashion_bench [--model weights/fashion_mlp/model.json] [--study]
-// It also times the compile step (lower + passes + emit, in memory) through IR v1 and IR v2 side by side.
+// It also times the compile step alone (lower + passes + emit, in memory).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -119,22 +119,15 @@ int main(int argc, char** argv) {
     line("generate (load+compile+write)", fmt::format("{:.2f} s", gen_s), "<= 2 s", gen_s <= 2);
     std::cout << fmt::format("(reference forward pass on {} vectors: {:.3f} s)\n", count, ref_s);
     {
-      // compile only, median of 5, both IRs in this run (the ratio is what to compare on a noisy machine)
-      double med[3] = {0, 0, 0};
-      long ffs[3] = {0, 0, 0}, adders[3] = {0, 0, 0};
-      for (int v = 1; v <= 2; ++v) {
-        std::vector<double> ts;
-        for (int rep = 0; rep < 5; ++rep) {
-          const auto t1 = std::chrono::steady_clock::now();
-          const report::DesignStats st = v == 1 ? driver::CompileIrV1(m, {}).stats : driver::Compile(m, {}).stats;
-          ts.push_back(Since(t1));
-          ffs[v] = st.total.register_bits, adders[v] = st.total.adders;
-        }
-        std::sort(ts.begin(), ts.end());
-        med[v] = ts[2];
+      // compile only (lower + passes + emit, in memory), median of 5
+      std::vector<double> ts;
+      for (int rep = 0; rep < 5; ++rep) {
+        const auto t1 = std::chrono::steady_clock::now();
+        driver::Compile(m, {});
+        ts.push_back(Since(t1));
       }
-      std::cout << fmt::format("compile (median of 5): IR v1 {:.3f} s, IR v2 {:.3f} s (ratio {:.2f}); adders {} / {}, pipeline FF bits {} / {}\n",
-                               med[1], med[2], med[2] / med[1], adders[1], adders[2], ffs[1], ffs[2]);
+      std::sort(ts.begin(), ts.end());
+      std::cout << fmt::format("compile (median of 5): {:.3f} s\n", ts[2]);
     }
 
     if (study) {

@@ -7,12 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "emit/verilog.h"
-#include "ir/datapath.h"
+#include "emit/emitted_file.h"
 #include "ir2/design.h"
 #include "model/model.h"
-#include "passes/lower_model.h"
-#include "passes/pass.h"
+#include "passes/arith_choice.h"
 #include "report/stats.h"
 
 namespace hw::driver {
@@ -22,7 +20,7 @@ struct GenerateOptions {
   passes::LowerOptions lower;
   std::string template_dir;  // default: <source>/rtl_templates
   std::string dump_after;    // with dump_dir, a comma-separated list of the passes whose output is dumped (empty:
-                             // every pass); CompileIrV1: the pass whose output is dumped to stderr
+                             // every pass)
   std::string dump_dir;      // the IR after each pass, per layer: <dump_dir>/<module>/NN-<pass>.ir
   int threads = 0;           // 0: one per hardware thread
   // > 0: a clock target in ns: the fpga delay model of ir2/timing.h decides how much logic fits
@@ -41,15 +39,6 @@ struct CompiledDesign {
 
 // Lowers, optimises, schedules and emits; nothing touches the disk except reading the templates.
 CompiledDesign Compile(const model::Model& model, const GenerateOptions& options);
-
-// The old dense-chain IR (ir/datapath.h), compiled and emitted as before IR v2. Only the fault machinery
-// (generator/faults/) still reads it; it goes when that moves to IR v2 (issue 9).
-struct CompiledIrV1 {
-  ir::Design design;
-  report::DesignStats stats;
-  std::vector<emit::EmittedFile> files;
-};
-CompiledIrV1 CompileIrV1(const model::Model& model, const GenerateOptions& options);
 
 // Writes `files` into `dir` atomically: everything goes to a temporary sibling directory first, which is
 // renamed into place only when complete. An existing `dir` is replaced only if it is empty or holds a

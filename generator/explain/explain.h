@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "model/model.h"
-#include "passes/lower_model.h"
+#include "passes/arith_choice.h"
 
 namespace hw::explain {
 

@@ -17,7 +17,7 @@
 
 #include "ir2/ir.h"
 #include "model/model.h"
-#include "passes/lower_model.h"
+#include "passes/arith_choice.h"
 
 namespace hw::passes {
 

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "arith/csd.h"
-#include "schedule/pipeline.h"
 
 namespace hw::report {
 
@@ -45,27 +44,6 @@ void Finish(DesignStats& s, long input_bits, int latency) {
 }
 
 }  // namespace
-
-DesignStats ComputeStats(const model::Model& model, const ir::Design& design) {
-  DesignStats s;
-  for (size_t i = 0; i < design.layers.size(); ++i) {
-    const ir::Module& m = design.layers[i];
-    LayerStats l = WeightFigures(model, m.layer_index);
-    for (const ir::Node& n : m.nodes) {
-      if (n.kind == ir::NodeKind::kAdd) ++l.adders, l.adder_bits += n.width;
-      if (n.kind == ir::NodeKind::kRequant) ++l.requants;
-      if (n.kind == ir::NodeKind::kMaxSel) ++l.compare_selects;
-      l.levels = std::max(l.levels, n.level);
-    }
-    const schedule::RegisterStats r = schedule::CountRegisters(m);
-    l.registers = r.registers;
-    l.register_bits = r.register_bits;
-    l.latency = m.latency;
-    Accumulate(s, l);
-  }
-  Finish(s, design.input_length * static_cast<long>(design.input_type.bits), design.latency());
-  return s;
-}
 
 DesignStats ComputeStats(const model::Model& model, const std::vector<hw::ir2::Graph>& layers, const hw::ir2::TimingModel& timing) {
   using hw::ir2::Op;

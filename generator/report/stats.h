@@ -4,7 +4,6 @@
 #include <string>
 #include <vector>
 
-#include "ir/datapath.h"
 #include "ir2/ir.h"
 #include "ir2/timing.h"
 #include "model/model.h"
@@ -33,10 +32,9 @@ struct DesignStats {
   LayerStats total;  // sums; latency = whole design incl. the input register
 };
 
-DesignStats ComputeStats(const model::Model& model, const ir::Design& design);
-// The same figures for a dense chain lowered to IR v2, one scheduled graph (with registers) per layer.
-// Adders count two-input additions (an n-operand add is n-1 of them; a one-operand add is a negation and
-// counts one); threshold comparisons count as requant units, as in the IR v1 lowering.
+// The figures of a dense chain, one scheduled graph (with registers) per layer. Adders count two-input additions
+// (an n-operand add is n-1 of them; a one-operand add is a negation and counts one); threshold comparisons count
+// as requant units.
 DesignStats ComputeStats(const model::Model& model, const std::vector<hw::ir2::Graph>& layers,
                          const hw::ir2::TimingModel& timing = {});
 

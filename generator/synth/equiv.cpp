@@ -25,7 +25,7 @@ EquivResult ProveEquivalent(const EquivJob& job) {
   std::string ys = "# hardwire equivalence proof (see generator/synth/equiv.h)\n";
   for (const std::string& f : job.gold_files) ys += "read_verilog \"" + f + "\"\n";
   for (const std::string& f : job.gate_files) ys += "read_verilog \"" + f + "\"\n";
-  // hierarchy derives the parameterized hw_requant instances (flatten alone would use default parameters).
+  // hierarchy -check: every module the files instantiate is defined.
   ys += "hierarchy -check\nproc\nopt_clean\n";
   ys += fmt::format("miter -equiv -flatten -make_outputs -ignore_gold_x {} {} hw_miter\n", job.gold_top, job.gate_top);
   ys += "hierarchy -top hw_miter\nopt -fast\n";

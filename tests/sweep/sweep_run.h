@@ -14,7 +14,6 @@
 
 #include "cosim/cosim.h"
 #include "driver/generate.h"
-#include "emit/names.h"
 #include "model/model_io.h"
 #include "model/random_model.h"
 #include "reference/reference.h"

@@ -10,7 +10,6 @@
 #include "emit/ir2_top.h"
 #include "cosim/gtkw.h"
 #include "driver/generate.h"
-#include "emit/verilog.h"
 #include "model/model_io.h"
 
 namespace hw {

@@ -1,17 +1,12 @@
-// Lowering: model layers -> datapath modules.
-//
-// dense: the weight matrix becomes a shift-add graph (per-weight CSD trees or the shared CMVM graph),
-//        each output is multiplied by its M with a CSD shift-add tree, and a requant node adds the
-//        rounding constant with the bias folded in  (acc + b) * M + 2^(S-1) = acc * M + (b * M + 2^(S-1)),
-//        shifts and clamps.
-// argmax: a balanced tournament of compare-select nodes; ties keep the lower index.
+// The arithmetic of a dense layer: how its weight matrix becomes an adder graph (per-weight CSD trees or the
+// shared CMVM graph, at a depth mode and effort), chosen per layer; and the comment that describes a neuron in
+// the generated RTL. passes/lower_layer_ir2 builds the layer's IR v2 graph from these.
 #pragma once
 
 #include <map>
 #include <string>
 
 #include "arith/cmvm.h"
-#include "ir/datapath.h"
 #include "model/model.h"
 
 namespace hw::passes {
@@ -31,12 +26,7 @@ struct LowerOptions {
   std::map<std::string, ArithChoice> per_layer;  // overrides by layer name
 };
 
-// Builds one module per layer; module names are <model>_l<index>_<layer>.
-ir::Design LowerModel(const model::Model& model, const LowerOptions& options);
-// Lowers only layer `index` (the returned design holds that one module).
-ir::Design LowerModel(const model::Model& model, const LowerOptions& options, int index);
-
-// The adder graph used for a dense layer under `choice` (exposed for reports and `explain`).
+// The adder graph used for a dense layer under `choice` (also for reports and `explain`).
 arith::AdderGraph BuildLayerGraph(const model::DenseLayer& d, const model::IntType& input_type,
                                   const ArithChoice& choice);
 

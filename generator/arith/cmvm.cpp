@@ -71,10 +71,10 @@ double PairWork(const std::vector<std::vector<RowTerm>>& rows) {
 }
 
 // Column-block size limit: pair statistics of one CSE run (sum over rows of #terms^2 / 2). Bigger blocks find
-// more sharing (a pattern can only join terms of one block) but cost time and memory, about linearly: ~0.25 s
+// more sharing (a pattern can only join terms of one block) but cost time and memory, about linearly: ~0.15 s
 // and ~15 MB per 1e6 pairs. Effort 0 keeps the old small blocks (a 128 x 784 int8 matrix in < 1 s, 20 % more
-// adders); effort 1 (default) solves matrices up to ~128 x 256 int8 whole and keeps 128 x 784 within ~30 s;
-// effort >= 2 allows 8e7 pairs per block (128 x 392 int8 whole; ~1.2 GB at most).
+// adders); effort 1 (default) solves matrices up to ~128 x 400 int8 whole (~128 x 256 depth-bounded) and keeps
+// 128 x 784 within ~30 s and ~1.3 GB; effort >= 2 allows 8e7 pairs per block in both modes.
 constexpr double kBlockPairsUnconstrained = 1.0e5;
 constexpr double kBlockPairsConstrained = 5.0e4;
 struct Blocking {
@@ -85,9 +85,11 @@ struct Blocking {
 };
 Blocking BlockingFor(int effort, bool bounded) {
   if (effort <= 0) return {bounded ? kBlockPairsConstrained : kBlockPairsUnconstrained, false};
-  // Progressive blocks (effort >= 2): 128 x 392 int8 in two 2.5e7 blocks 51215 -> 50742 adders but 1.3x the
-  // time; 128 x 784 in four, 99528 -> 97401 at 1.6x (35 s): over effort 1's budget.
-  return {effort == 1 ? 2.5e7 : 8e7, true, false, effort >= 2};
+  // Effort 1: unconstrained blocks of 8e7 pairs (128 x 392 int8 whole: 51077 -> 49997 adders, 12 s; 128 x 784
+  // in two blocks 99529 -> 97491, 25 s); depth-bounded 2.5e7 (the bounded CSE is ~2x slower per pair: 128 x 784
+  // min-depth in two blocks would take ~58 s). Progressive blocks (effort >= 2): 128 x 392 int8 in two 2.5e7
+  // blocks 51215 -> 50742 adders but 1.3x the time.
+  return {effort == 1 && bounded ? 2.5e7 : 8e7, true, false, effort >= 2};
 }
 
 // One greedy CSE run on w (rows = outputs) into builder b with one capacity per row (bound on the sum of

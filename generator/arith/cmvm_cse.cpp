@@ -119,7 +119,7 @@ class CountMap {
       if (slots_[i].key == key) return slots_[i];
       i = (i + 1) & mask_;
     }
-    if ((size_ + 1) * 2 > slots_.size()) {
+    if ((size_ + 1) * 10 > slots_.size() * 7) {
       Grow();
       return Slot(key);
     }
@@ -156,7 +156,7 @@ class CountMap {
     size_t live = 0;
     for (const CountSlot& e : spare_) live += e.key != 0 && (e.val != 0 || e.reg != 0);
     size_t cap = 16;
-    while (cap < (live + 1) * 4) cap <<= 1;
+    while (cap < (live + 1) * 3) cap <<= 1;  // load 1/6 .. 1/3 after growing, at most 0.7 (see Slot)
     slots_.assign(cap, CountSlot{});
     mask_ = cap - 1;
     size_ = 0;
@@ -167,6 +167,7 @@ class CountMap {
         slots_[j] = e;
         ++size_;
       }
+    if (spare_.size() > (size_t{1} << 20)) std::vector<CountSlot>().swap(spare_);  // large: give the memory back
   }
   std::vector<CountSlot>& slots_;
   std::vector<CountSlot>& spare_;
@@ -261,7 +262,11 @@ class ScoreQueue {
     top_ = std::max(top_, static_cast<int64_t>(i));
   }
   bool Empty() {
-    while (top_ >= 0 && buckets_[top_].empty()) --top_;
+    while (top_ >= 0 && buckets_[top_].empty()) {
+      // A large emptied bucket gives its memory back (scores mostly fall: it is rarely refilled).
+      if (buckets_[top_].capacity() > 4096) std::vector<Entry>().swap(buckets_[top_]);
+      --top_;
+    }
     return top_ < 0;
   }
   // The top entry, or null when the queue is empty. Before entries new to the top heap are heapified, `keep(entry)` may drop
@@ -349,19 +354,29 @@ class CseEngine {
       // Mostly distinct keys (e.g. the CSE across column blocks, whose rows hold many different nodes): count by
       // sorting and keep only keys occurring twice or more (the others can never be extracted; Dec ignores
       // absent keys), so the map holds the useful statistics only.
+      // In `parts` passes over the pairs, each sorting the keys of one hash class, so that the buffer stays
+      // within ~8e6 keys (64 MB; the 128 x 784 CSE across blocks has ~8e7 pairs).
       std::vector<uint64_t>& all = new_keys_;
-      all.clear();
-      for (int r = 0; r < R_; ++r) {
-        const auto& row = rows_[r];
-        for (size_t i = 0; i < row.size(); ++i)
-          for (size_t j = i + 1; j < row.size(); ++j) all.push_back(PairKey(row[i], row[j]));
-      }
-      std::sort(all.begin(), all.end());
-      for (size_t u = 0; u < all.size();) {
-        size_t v = u + 1;
-        while (v < all.size() && all[v] == all[u]) ++v;
-        if (v - u >= 2) counts_.Ref0(all[u]) = static_cast<int32_t>(v - u);
-        u = v;
+      double pairs = 0;
+      for (const auto& row : rows_) pairs += 0.5 * static_cast<double>(row.size()) * static_cast<double>(row.size());
+      const uint64_t parts = static_cast<uint64_t>(std::max(1.0, std::ceil(pairs / 8e6)));
+      for (uint64_t part = 0; part < parts; ++part) {
+        all.clear();
+        for (int r = 0; r < R_; ++r) {
+          const auto& row = rows_[r];
+          for (size_t i = 0; i < row.size(); ++i)
+            for (size_t j = i + 1; j < row.size(); ++j) {
+              const uint64_t k = PairKey(row[i], row[j]);
+              if (parts == 1 || (Mix(k) >> 40) % parts == part) all.push_back(k);
+            }
+        }
+        std::sort(all.begin(), all.end());
+        for (size_t u = 0; u < all.size();) {
+          size_t v = u + 1;
+          while (v < all.size() && all[v] == all[u]) ++v;
+          if (v - u >= 2) counts_.Ref0(all[u]) = static_cast<int32_t>(v - u);
+          u = v;
+        }
       }
       std::vector<uint64_t>().swap(all);
     } else {

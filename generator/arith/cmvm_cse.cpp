@@ -323,10 +323,10 @@ struct Occurrence {
 class CseEngine {
  public:
   CseEngine(GraphBuilder& b, std::vector<std::vector<RowTerm>>& rows, const CseParams& p)
-      : b_(b), rows_(rows), p_(p), R_(static_cast<int>(rows.size())), n0_(DenseNodes(rows)),
+      : b_(b), rows_(rows), p_(p), R_(static_cast<int>(rows.size())), n0_(DenseNodes(rows, p.dense_entries)),
         counts_(n0_ > 0 ? 1024 : EstimatePairs(rows), n0_, ShiftSpan(rows), Scratch()),
         occ_(Scratch().occ), queue_(p.row_capacity.empty() ? 0 : 6, Scratch()) {
-    sparse_keys_ = n0_ == 0 && SparseKeys(rows);
+    sparse_keys_ = n0_ == 0 && (p.sort_first_count < 0 ? SparseKeys(rows) : p.sort_first_count > 0);
     constrained_ = !p.row_capacity.empty();
     // Work on local node ids (only the nodes occurring in these rows), so that per-block state stays small.
     std::unordered_map<int, int> local;
@@ -355,11 +355,11 @@ class CseEngine {
       // sorting and keep only keys occurring twice or more (the others can never be extracted; Dec ignores
       // absent keys), so the map holds the useful statistics only.
       // In `parts` passes over the pairs, each sorting the keys of one hash class, so that the buffer stays
-      // within ~8e6 keys (64 MB; the 128 x 784 CSE across blocks has ~8e7 pairs).
+      // within CseParams::sort_pass_keys keys (8e6 = 64 MB; the 128 x 784 CSE across blocks has ~8e7 pairs).
       std::vector<uint64_t>& all = new_keys_;
       double pairs = 0;
       for (const auto& row : rows_) pairs += 0.5 * static_cast<double>(row.size()) * static_cast<double>(row.size());
-      const uint64_t parts = static_cast<uint64_t>(std::max(1.0, std::ceil(pairs / 8e6)));
+      const uint64_t parts = static_cast<uint64_t>(std::max(1.0, std::ceil(pairs / std::max(1.0, p_.sort_pass_keys))));
       for (uint64_t part = 0; part < parts; ++part) {
         all.clear();
         for (int r = 0; r < R_; ++r) {
@@ -462,15 +462,16 @@ class CseEngine {
     const double keys = nodes * (nodes + 1) / 2 * (2.0 * std::max(0, hi - lo) + 1) * 2;
     return n > 1000000 && keys > static_cast<double>(n);
   }
-  // Number of distinct nodes in `rows` when their pair counts fit the dense array (at most 2^24 entries, 64 MB),
-  // else 0. Local ids are given in order of first occurrence, so these are exactly local nodes 0 .. n0 - 1.
-  static int DenseNodes(const std::vector<std::vector<RowTerm>>& rows) {
+  // Number of distinct nodes in `rows` when their pair counts fit the dense array (at most `limit` entries;
+  // default 2^24, 64 MB per array), else 0. Local ids are given in order of first occurrence, so these are
+  // exactly local nodes 0 .. n0 - 1.
+  static int DenseNodes(const std::vector<std::vector<RowTerm>>& rows, size_t limit) {
     std::vector<int> nodes;
     for (const auto& r : rows)
       for (const RowTerm& t : r) nodes.push_back(t.node);
     std::sort(nodes.begin(), nodes.end());
     const int n = static_cast<int>(std::unique(nodes.begin(), nodes.end()) - nodes.begin());
-    return n >= 2 && PairCounts::DenseSize(n, ShiftSpan(rows)) <= (size_t{1} << 24) ? n : 0;
+    return n >= 2 && PairCounts::DenseSize(n, ShiftSpan(rows)) <= limit ? n : 0;
   }
   static int ShiftSpan(const std::vector<std::vector<RowTerm>>& rows) {
     int lo = 1 << 30, hi = -(1 << 30);

@@ -143,6 +143,7 @@ class CountMap {
     }
     return 0;
   }
+  void Prefetch(uint64_t key) const { __builtin_prefetch(&slots_[Home(key)]); }
   template <class F>
   void ForEachSlot(F&& f) {
     for (CountSlot& e : slots_)
@@ -208,6 +209,13 @@ class PairCounts {
     return e ? &e->val : nullptr;
   }
   int32_t Get(uint64_t key) const { return Dense(key) ? val_[Index(key)] : map_.Get(key); }
+  void Prefetch(uint64_t key) const {
+    if (Dense(key)) {
+      __builtin_prefetch(&val_[Index(key)]);
+    } else {
+      map_.Prefetch(key);
+    }
+  }
   int32_t& Ref0(uint64_t key) { return Dense(key) ? val_[Index(key)] : map_.Ref(key); }
   // f(key, val, reg) for every stored key.
   template <class F>
@@ -670,10 +678,18 @@ class CseEngine {
         news_.push_back({p, std::min(f.shift, g.shift), f.neg});
       }
       const int n = static_cast<int>(row.size());
+      dec_keys_.clear();
       for (int i = 0; i < n; ++i) {
         if (!removed_[i]) continue;
         for (int j = 0; j < n; ++j)
-          if (!removed_[j] || j > i) Dec(PairKey(row[i], row[j]));
+          if (!removed_[j] || j > i) dec_keys_.push_back(PairKey(row[i], row[j]));
+      }
+      // Decrements are independent: fetching the counts a few keys ahead overlaps their cache misses (the
+      // count lookups are most of a layer-sized solve).
+      constexpr size_t kAhead = 12;
+      for (size_t k = 0; k < dec_keys_.size(); ++k) {
+        if (k + kAhead < dec_keys_.size()) counts_.Prefetch(dec_keys_[k + kAhead]);
+        Dec(dec_keys_[k]);
       }
       kept_.clear();
       for (int i = 0; i < n; ++i)
@@ -697,20 +713,28 @@ class CseEngine {
     // be extracted. This keeps the map at the size of the useful statistics (a 128 x 196 int8 matrix otherwise
     // accumulates tens of millions of count-1 keys).
     std::sort(new_keys_.begin(), new_keys_.end());
+    size_t repeated = 0;  // the keys occurring twice or more, compacted to the front with their counts
     for (size_t u = 0; u < new_keys_.size();) {
       size_t v = u + 1;
       while (v < new_keys_.size() && new_keys_[v] == new_keys_[u]) ++v;
       if (v - u >= 2) {
-        const PairCounts::Ref e = counts_.Slot(new_keys_[u]);
-        *e.val += static_cast<int32_t>(v - u);
-        if (*e.val >= p_.min_count && *e.val > *e.reg) {  // an entry at reg >= val is stale-high: corrected when popped
-          *e.reg = *e.val;
-          queue_.Push(Prio(*e.val, new_keys_[u]), new_keys_[u]);
-        }
+        new_keys_[repeated++] = new_keys_[u];
+        new_counts_.push_back(static_cast<int32_t>(v - u));
       }
       u = v;
     }
+    for (size_t u = 0; u < repeated; ++u) {
+      if (u + 8 < repeated) counts_.Prefetch(new_keys_[u + 8]);
+      const uint64_t k = new_keys_[u];
+      const PairCounts::Ref e = counts_.Slot(k);
+      *e.val += new_counts_[u];
+      if (*e.val >= p_.min_count && *e.val > *e.reg) {  // an entry at reg >= val is stale-high: corrected when popped
+        *e.reg = *e.val;
+        queue_.Push(Prio(*e.val, k), k);
+      }
+    }
     new_keys_.clear();
+    new_counts_.clear();
   }
 
   GraphBuilder& b_;
@@ -730,7 +754,8 @@ class CseEngine {
   std::vector<int> ta_, tb_;
   std::vector<char> used_, removed_;
   std::vector<RowTerm> news_, kept_;
-  std::vector<uint64_t> new_keys_;
+  std::vector<uint64_t> new_keys_, dec_keys_;
+  std::vector<int32_t> new_counts_;
   std::vector<uint64_t> cand_keys_;
   std::vector<int> cand_counts_;
   std::vector<std::vector<Occurrence>> cand_occs_;

@@ -328,8 +328,9 @@ TEST(CmvmOptimize, GaussianLayerBeatsBaselineAndScales) {
 
 TEST(CmvmOptimize, WideMatrixUsesColumnBlocks) {
   // Big enough to take the column-block path at effort 0 (many small blocks); checks correctness there in every
-  // mode. At the default effort the same path (with the CSE across blocks) starts at ~2.5e7 pairs, too slow for
-  // a unit test, so a small block size is forced; it must still beat effort 0's tiny blocks.
+  // mode. At the default effort the same path (with the CSE across blocks) starts at ~8e7 pairs (2.5e7
+  // depth-bounded), too slow for a unit test, so a small block size is forced; it must still beat effort 0's tiny
+  // blocks.
   const IntMatrix w = GaussianInt8(40, 600, 30.0, 6000);
   CheckAllModes(w, 1, 0);
   const IntMatrix v = GaussianInt8(24, 300, 30.0, 6001);

@@ -96,6 +96,7 @@ struct CseScratch {
   std::vector<int32_t> dense_val, dense_reg;
   std::vector<std::vector<std::pair<uint64_t, uint64_t>>> buckets;
   std::vector<size_t> heaped;
+  size_t buckets_used = 0;  // buckets [0, buckets_used) may hold entries of the last run
 };
 CseScratch& Scratch() {
   thread_local CseScratch s;
@@ -256,9 +257,11 @@ class PairCounts {
 class ScoreQueue {
  public:
   using Entry = std::pair<uint64_t, uint64_t>;
-  ScoreQueue(int shift, CseScratch& s) : buckets_(s.buckets), heaped_(s.heaped), shift_(shift) {
-    for (auto& b : buckets_) b.clear();
-    heaped_.assign(buckets_.size(), 0);
+  ScoreQueue(int shift, CseScratch& s) : buckets_(s.buckets), heaped_(s.heaped), used_(s.buckets_used), shift_(shift) {
+    // Only the buckets the last run touched: after one large run, the many small ones that follow must not pay
+    // for clearing its (possibly millions of) buckets.
+    for (size_t i = 0; i < used_; ++i) buckets_[i].clear(), heaped_[i] = 0;
+    used_ = 0;
   }
   void Push(uint64_t prio, uint64_t key) {
     const size_t i = static_cast<size_t>(prio >> 32) >> shift_;
@@ -267,6 +270,7 @@ class ScoreQueue {
       heaped_.resize(i + 1, 0);
     }
     buckets_[i].push_back({prio, key});
+    used_ = std::max(used_, i + 1);
     top_ = std::max(top_, static_cast<int64_t>(i));
   }
   bool Empty() {
@@ -318,6 +322,7 @@ class ScoreQueue {
  private:
   std::vector<std::vector<Entry>>& buckets_;
   std::vector<size_t>& heaped_;
+  size_t& used_;
   int shift_;
   int64_t top_ = -1;
 };

@@ -71,10 +71,10 @@ double PairWork(const std::vector<std::vector<RowTerm>>& rows) {
 }
 
 // Column-block size limit: pair statistics of one CSE run (sum over rows of #terms^2 / 2). Bigger blocks find
-// more sharing (a pattern can only join terms of one block) but cost time and memory, about linearly: ~0.25 s
+// more sharing (a pattern can only join terms of one block) but cost time and memory, about linearly: ~0.15 s
 // and ~15 MB per 1e6 pairs. Effort 0 keeps the old small blocks (a 128 x 784 int8 matrix in < 1 s, 20 % more
-// adders); effort 1 (default) solves matrices up to ~128 x 256 int8 whole and keeps 128 x 784 within ~30 s;
-// effort >= 2 allows 8e7 pairs per block (128 x 392 int8 whole; ~1.2 GB at most).
+// adders); effort 1 (default) solves matrices up to ~128 x 400 int8 whole (~128 x 256 depth-bounded) and keeps
+// 128 x 784 within ~30 s and ~1.3 GB; effort >= 2 allows 8e7 pairs per block in both modes.
 constexpr double kBlockPairsUnconstrained = 1.0e5;
 constexpr double kBlockPairsConstrained = 5.0e4;
 struct Blocking {
@@ -85,9 +85,11 @@ struct Blocking {
 };
 Blocking BlockingFor(int effort, bool bounded) {
   if (effort <= 0) return {bounded ? kBlockPairsConstrained : kBlockPairsUnconstrained, false};
-  // Progressive blocks (effort >= 2): 128 x 392 int8 in two 2.5e7 blocks 51215 -> 50742 adders but 1.3x the
-  // time; 128 x 784 in four, 99528 -> 97401 at 1.6x (35 s): over effort 1's budget.
-  return {effort == 1 ? 2.5e7 : 8e7, true, false, effort >= 2};
+  // Effort 1: unconstrained blocks of 8e7 pairs (128 x 392 int8 whole: 51077 -> 49997 adders, 12 s; 128 x 784
+  // in two blocks 99529 -> 97491, 25 s); depth-bounded 2.5e7 (the bounded CSE is ~2x slower per pair: 128 x 784
+  // min-depth in two blocks would take ~58 s). Progressive blocks (effort >= 2): 128 x 392 int8 in two 2.5e7
+  // blocks 51215 -> 50742 adders but 1.3x the time.
+  return {effort == 1 && bounded ? 2.5e7 : 8e7, true, false, effort >= 2};
 }
 
 // One greedy CSE run on w (rows = outputs) into builder b with one capacity per row (bound on the sum of
@@ -449,6 +451,11 @@ AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
   // Effort >= 2: the large single-solve path gets a lookahead among tied patterns (about -0.5 % adders for +35 %
   // time) and a row-difference candidate up to a larger size; effort 3 a wider lookahead.
   const int effort = options.effort;
+  // Medium unconstrained problems (1.5e5 < work <= 5e5, e.g. 64 x 64 int4) from effort 1: two seeds of the
+  // small-problem candidates (row differences of W and of W^T) with lookahead 4, plus plain W (64 x 64 int4,
+  // numpy seed 12: 2742.3 -> 2720.0 adders, 0.07 -> 0.16 s; da4ml 2733.7).
+  const bool medium = depth_bound < 0 && effort >= 1 && work > 1.5e5 && work <= 5e5;
+  if (medium) tries = effort >= 2 ? 3 : 2, lookahead = 4;
   const int big_lookahead = effort >= 3 ? 16 : effort >= 2 ? 4 : 1;
   if (tries == 1) lookahead = std::max(lookahead, big_lookahead);
   const double decomposed_work = effort >= 2 ? 3e7 : 2e6;
@@ -472,11 +479,14 @@ AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
   };
   // Plain CSE on W: the only candidate for big matrices, one of several in bounded modes; never competitive
   // with the row-difference decompositions unconstrained, so skipped there when those run.
-  if (tries == 1 || depth_bound >= 0 || w.rows <= 1)
+  if (tries == 1 || depth_bound >= 0 || w.rows <= 1 || medium)
     consider(SolveOnce(w, ranges, depth_bound, seed_of(0, 0), blk, lookahead));
-  // Medium sizes: one row-difference decomposition as well (it pays off when rows are alike).
-  if (tries == 1 && depth_bound < 0 && w.rows > 1 && work <= decomposed_work)
+  // Larger sizes: one row-difference decomposition as well (it pays off when rows are alike), from effort 1 also
+  // with lookahead 4 (128 x 49 int8, numpy seed 12: 7035.5 -> 7021.5 adders for +30 % time; da4ml 7027.5).
+  if (tries == 1 && depth_bound < 0 && w.rows > 1 && work <= decomposed_work) {
     consider(SolveDecomposed(w, ranges, 0, 1, lookahead, blk));
+    if (effort >= 1 && lookahead < 4) consider(SolveDecomposed(w, ranges, 0, 1, 4, blk));
+  }
   if (tries > 1) {
     const IntMatrix wt = Transposed(w);
     const std::vector<InputRange> no_ranges;  // W^T's inputs are W's outputs: no ranges known

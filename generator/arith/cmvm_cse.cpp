@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <queue>
 #include <unordered_map>
 #include <utility>
@@ -92,7 +93,10 @@ struct CountSlot {
 struct CseScratch {
   std::vector<CountSlot> slots, slots_old;
   std::vector<int32_t> occ;
-  std::vector<std::pair<uint64_t, uint64_t>> heap;
+  std::vector<int32_t> dense_val, dense_reg;
+  std::vector<std::vector<std::pair<uint64_t, uint64_t>>> buckets;
+  std::vector<size_t> heaped;
+  size_t buckets_used = 0;  // buckets [0, buckets_used) may hold entries of the last run
 };
 CseScratch& Scratch() {
   thread_local CseScratch s;
@@ -116,7 +120,7 @@ class CountMap {
       if (slots_[i].key == key) return slots_[i];
       i = (i + 1) & mask_;
     }
-    if ((size_ + 1) * 2 > slots_.size()) {
+    if ((size_ + 1) * 10 > slots_.size() * 7) {
       Grow();
       return Slot(key);
     }
@@ -140,6 +144,7 @@ class CountMap {
     }
     return 0;
   }
+  void Prefetch(uint64_t key) const { __builtin_prefetch(&slots_[Home(key)]); }
   template <class F>
   void ForEachSlot(F&& f) {
     for (CountSlot& e : slots_)
@@ -153,7 +158,7 @@ class CountMap {
     size_t live = 0;
     for (const CountSlot& e : spare_) live += e.key != 0 && (e.val != 0 || e.reg != 0);
     size_t cap = 16;
-    while (cap < (live + 1) * 4) cap <<= 1;
+    while (cap < (live + 1) * 3) cap <<= 1;  // load 1/6 .. 1/3 after growing, at most 0.7 (see Slot)
     slots_.assign(cap, CountSlot{});
     mask_ = cap - 1;
     size_ = 0;
@@ -164,11 +169,162 @@ class CountMap {
         slots_[j] = e;
         ++size_;
       }
+    if (spare_.size() > (size_t{1} << 20)) std::vector<CountSlot>().swap(spare_);  // large: give the memory back
   }
   std::vector<CountSlot>& slots_;
   std::vector<CountSlot>& spare_;
   size_t mask_ = 0;
   size_t size_ = 0;
+};
+
+// Pair counts of one CSE run. Keys whose two nodes are both among the run's first `n0` local nodes (the nodes of
+// the rows it starts from: the input columns of a block, where nearly every key occurs) live in a dense
+// triangular array indexed by (node a <= node b, relative shift, sign); the keys of a node created by the run
+// live in the hash map. The dense part is a quarter of the map's bytes per key and, with the rows' terms in
+// node order, its updates walk memory in order: the map's cache misses were ~45 % of a 128 x 196 int8 solve.
+class PairCounts {
+ public:
+  struct Ref {
+    int32_t* val;
+    int32_t* reg;
+  };
+  // n0 = 0: hash map only. span: the largest |relative shift| of a pair of the first n0 nodes.
+  PairCounts(size_t expected_map, int n0, int span, CseScratch& s)
+      : map_(expected_map, s.slots, s.slots_old), val_(s.dense_val), reg_(s.dense_reg), n0_(n0), span_(span) {
+    stride_ = 2 * (2 * span + 1);
+    const size_t n = n0 > 0 ? Tri(n0) * stride_ : 0;
+    val_.assign(n, 0);
+    reg_.assign(n, 0);
+  }
+  // Dense entries a triangular array of n0 nodes would need (the caller caps it).
+  static size_t DenseSize(int n0, int span) { return Tri(n0) * 2 * (2 * static_cast<size_t>(span) + 1); }
+
+  Ref Slot(uint64_t key) {
+    if (Dense(key)) return {&val_[Index(key)], &reg_[Index(key)]};
+    CountSlot& e = map_.Slot(key);
+    return {&e.val, &e.reg};
+  }
+  int32_t* FindVal(uint64_t key) {
+    if (Dense(key)) return &val_[Index(key)];
+    CountSlot* e = map_.Find(key);
+    return e ? &e->val : nullptr;
+  }
+  int32_t Get(uint64_t key) const { return Dense(key) ? val_[Index(key)] : map_.Get(key); }
+  void Prefetch(uint64_t key) const {
+    if (Dense(key)) {
+      __builtin_prefetch(&val_[Index(key)]);
+    } else {
+      map_.Prefetch(key);
+    }
+  }
+  int32_t& Ref0(uint64_t key) { return Dense(key) ? val_[Index(key)] : map_.Ref(key); }
+  // f(key, val, reg) for every stored key.
+  template <class F>
+  void ForEach(F&& f) {
+    size_t i = 0;
+    for (int a = 0; a < n0_; ++a)
+      for (int b = a; b < n0_; ++b)
+        for (int d = -span_; d <= span_; ++d)
+          for (int sg = 0; sg < 2; ++sg, ++i)
+            if (val_[i] != 0)
+              f((static_cast<uint64_t>(a) << 40) | (static_cast<uint64_t>(b) << 16) |
+                    (static_cast<uint64_t>(d + 128) << 1) | static_cast<uint64_t>(sg),
+                val_[i], reg_[i]);
+    map_.ForEachSlot([&](CountSlot& e) { f(e.key, e.val, e.reg); });
+  }
+
+ private:
+  static size_t Tri(int n) { return static_cast<size_t>(n) * (static_cast<size_t>(n) + 1) / 2; }
+  bool Dense(uint64_t key) const { return static_cast<int>((key >> 16) & 0xFFFFFF) < n0_; }  // node b < n0
+  size_t Index(uint64_t key) const {
+    const size_t a = key >> 40, b = (key >> 16) & 0xFFFFFF;
+    const size_t d = ((key >> 1) & 0xFF) - 128 + span_;
+    // row a of the triangle starts at a * n0 - a (a - 1) / 2
+    return (a * n0_ - a * (a - 1) / 2 + (b - a)) * stride_ + d * 2 + (key & 1);
+  }
+  CountMap map_;
+  std::vector<int32_t>& val_;
+  std::vector<int32_t>& reg_;
+  int n0_;
+  int span_;
+  size_t stride_ = 0;
+};
+
+// Max-queue of (priority, key) entries, popped in the same order as one binary heap of the pairs, but kept as
+// one heap per score (priority >> 32 >> shift): entries pushed below the top score are only appended and
+// heapified when their score reaches the top, and the top heap is small. The lazy global heap spent ~30 % of a
+// 128 x 196 int8 solve re-sifting millions of stale entries.
+class ScoreQueue {
+ public:
+  using Entry = std::pair<uint64_t, uint64_t>;
+  ScoreQueue(int shift, CseScratch& s) : buckets_(s.buckets), heaped_(s.heaped), used_(s.buckets_used), shift_(shift) {
+    // Only the buckets the last run touched: after one large run, the many small ones that follow must not pay
+    // for clearing its (possibly millions of) buckets.
+    for (size_t i = 0; i < used_; ++i) buckets_[i].clear(), heaped_[i] = 0;
+    used_ = 0;
+  }
+  void Push(uint64_t prio, uint64_t key) {
+    const size_t i = static_cast<size_t>(prio >> 32) >> shift_;
+    if (i >= buckets_.size()) {
+      buckets_.resize(i + 1);
+      heaped_.resize(i + 1, 0);
+    }
+    buckets_[i].push_back({prio, key});
+    used_ = std::max(used_, i + 1);
+    top_ = std::max(top_, static_cast<int64_t>(i));
+  }
+  bool Empty() {
+    while (top_ >= 0 && buckets_[top_].empty()) {
+      // A large emptied bucket gives its memory back (scores mostly fall: it is rarely refilled).
+      if (buckets_[top_].capacity() > 4096) std::vector<Entry>().swap(buckets_[top_]);
+      --top_;
+    }
+    return top_ < 0;
+  }
+  // The top entry, or null when the queue is empty. Before entries new to the top heap are heapified, `keep(entry)` may drop
+  // them (returns false; it may push the key again below the top): one linear pass over entries that went stale
+  // instead of sifting each of them through the heap (a 128 x 196 int8 solve pops ~500 entries per adder).
+  template <class Keep>
+  const Entry* Top(Keep&& keep) {
+    for (;;) {
+      if (Empty()) return nullptr;
+      auto& v = buckets_[top_];
+      size_t& h = heaped_[top_];
+      if (h == v.size()) break;
+      size_t out = h;
+      for (size_t k = h; k < v.size(); ++k)
+        if (keep(v[k])) v[out++] = v[k];
+      v.resize(out);
+      if (!v.empty()) break;
+    }
+    auto& v = buckets_[top_];
+    size_t& h = heaped_[top_];
+    if (h < v.size()) {
+      if (h < v.size() / 2) {
+        std::make_heap(v.begin(), v.end());
+      } else {
+        for (size_t k = h; k < v.size(); ++k) std::push_heap(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k) + 1);
+      }
+      h = v.size();
+    }
+    return &v.front();
+  }
+  // Removes the entry Top returned (Top must have been called since the last Push).
+  Entry Pop() {
+    auto& v = buckets_[top_];
+    std::pop_heap(v.begin(), v.end());
+    const Entry e = v.back();
+    v.pop_back();
+    heaped_[top_] = v.size();
+    return e;
+  }
+
+ private:
+  std::vector<std::vector<Entry>>& buckets_;
+  std::vector<size_t>& heaped_;
+  size_t& used_;
+  int shift_;
+  int64_t top_ = -1;
 };
 
 struct Occurrence {
@@ -180,10 +336,10 @@ struct Occurrence {
 class CseEngine {
  public:
   CseEngine(GraphBuilder& b, std::vector<std::vector<RowTerm>>& rows, const CseParams& p)
-      : b_(b), rows_(rows), p_(p), R_(static_cast<int>(rows.size())), counts_(EstimatePairs(rows), Scratch().slots, Scratch().slots_old),
-        occ_(Scratch().occ), heap_(Scratch().heap) {
-    heap_.clear();
-    sparse_keys_ = SparseKeys(rows);
+      : b_(b), rows_(rows), p_(p), R_(static_cast<int>(rows.size())), n0_(DenseNodes(rows, p.dense_entries)),
+        counts_(n0_ > 0 ? 1024 : EstimatePairs(rows), n0_, ShiftSpan(rows), Scratch()),
+        occ_(Scratch().occ), queue_(p.row_capacity.empty() ? 0 : 6, Scratch()) {
+    sparse_keys_ = n0_ == 0 && (p.sort_first_count < 0 ? SparseKeys(rows) : p.sort_first_count > 0);
     constrained_ = !p.row_capacity.empty();
     // Work on local node ids (only the nodes occurring in these rows), so that per-block state stays small.
     std::unordered_map<int, int> local;
@@ -211,35 +367,44 @@ class CseEngine {
       // Mostly distinct keys (e.g. the CSE across column blocks, whose rows hold many different nodes): count by
       // sorting and keep only keys occurring twice or more (the others can never be extracted; Dec ignores
       // absent keys), so the map holds the useful statistics only.
+      // In `parts` passes over the pairs, each sorting the keys of one hash class, so that the buffer stays
+      // within CseParams::sort_pass_keys keys (8e6 = 64 MB; the 128 x 784 CSE across blocks has ~8e7 pairs).
       std::vector<uint64_t>& all = new_keys_;
-      all.clear();
-      for (int r = 0; r < R_; ++r) {
-        const auto& row = rows_[r];
-        for (size_t i = 0; i < row.size(); ++i)
-          for (size_t j = i + 1; j < row.size(); ++j) all.push_back(PairKey(row[i], row[j]));
-      }
-      std::sort(all.begin(), all.end());
-      for (size_t u = 0; u < all.size();) {
-        size_t v = u + 1;
-        while (v < all.size() && all[v] == all[u]) ++v;
-        if (v - u >= 2) counts_.Ref(all[u]) = static_cast<int32_t>(v - u);
-        u = v;
+      double pairs = 0;
+      for (const auto& row : rows_) pairs += 0.5 * static_cast<double>(row.size()) * static_cast<double>(row.size());
+      const uint64_t parts = static_cast<uint64_t>(std::max(1.0, std::ceil(pairs / std::max(1.0, p_.sort_pass_keys))));
+      for (uint64_t part = 0; part < parts; ++part) {
+        all.clear();
+        for (int r = 0; r < R_; ++r) {
+          const auto& row = rows_[r];
+          for (size_t i = 0; i < row.size(); ++i)
+            for (size_t j = i + 1; j < row.size(); ++j) {
+              const uint64_t k = PairKey(row[i], row[j]);
+              if (parts == 1 || (Mix(k) >> 40) % parts == part) all.push_back(k);
+            }
+        }
+        std::sort(all.begin(), all.end());
+        for (size_t u = 0; u < all.size();) {
+          size_t v = u + 1;
+          while (v < all.size() && all[v] == all[u]) ++v;
+          if (v - u >= 2) counts_.Ref0(all[u]) = static_cast<int32_t>(v - u);
+          u = v;
+        }
       }
       std::vector<uint64_t>().swap(all);
     } else {
       for (int r = 0; r < R_; ++r) {
         const auto& row = rows_[r];
         for (size_t i = 0; i < row.size(); ++i)
-          for (size_t j = i + 1; j < row.size(); ++j) ++counts_.Ref(PairKey(row[i], row[j]));
+          for (size_t j = i + 1; j < row.size(); ++j) ++counts_.Ref0(PairKey(row[i], row[j]));
       }
     }
-    counts_.ForEachSlot([&](CountSlot& e) {
-      if (e.val >= p_.min_count) {
-        heap_.push_back({Prio(e.val, e.key), e.key});
-        e.reg = e.val;
+    counts_.ForEach([&](uint64_t key, int32_t val, int32_t& reg) {
+      if (val >= p_.min_count) {
+        queue_.Push(Prio(val, key), key);
+        reg = val;
       }
     });
-    std::make_heap(heap_.begin(), heap_.end());
 
     std::vector<Occurrence> occs;
     uint64_t key;
@@ -247,14 +412,13 @@ class CseEngine {
     int count;
     const int look = std::max(1, p_.lookahead);
     while (PopValid(key, score, count, occs)) {
-      if (look > 1 && !heap_.empty() && static_cast<int64_t>(heap_.front().first >> 32) == score) {
+      if (look > 1 && TopScore() == score) {
         // Several patterns tie: take the one whose substitution destroys the fewest other repeated pairs.
         cand_keys_.assign(1, key);
         cand_counts_.assign(1, count);
         if (cand_occs_.size() < static_cast<size_t>(look)) cand_occs_.resize(look);
         cand_occs_[0].swap(occs);
-        while (static_cast<int>(cand_keys_.size()) < look && !heap_.empty() &&
-               static_cast<int64_t>(heap_.front().first >> 32) == score) {
+        while (static_cast<int>(cand_keys_.size()) < look && TopScore() == score) {
           uint64_t k2;
           int64_t s2;
           int c2;
@@ -311,19 +475,62 @@ class CseEngine {
     const double keys = nodes * (nodes + 1) / 2 * (2.0 * std::max(0, hi - lo) + 1) * 2;
     return n > 1000000 && keys > static_cast<double>(n);
   }
+  // Number of distinct nodes in `rows` when their pair counts fit the dense array (at most `limit` entries;
+  // default 2^24, 64 MB per array), else 0. Local ids are given in order of first occurrence, so these are
+  // exactly local nodes 0 .. n0 - 1.
+  static int DenseNodes(const std::vector<std::vector<RowTerm>>& rows, size_t limit) {
+    std::vector<int> nodes;
+    for (const auto& r : rows)
+      for (const RowTerm& t : r) nodes.push_back(t.node);
+    std::sort(nodes.begin(), nodes.end());
+    const int n = static_cast<int>(std::unique(nodes.begin(), nodes.end()) - nodes.begin());
+    return n >= 2 && PairCounts::DenseSize(n, ShiftSpan(rows)) <= limit ? n : 0;
+  }
+  static int ShiftSpan(const std::vector<std::vector<RowTerm>>& rows) {
+    int lo = 1 << 30, hi = -(1 << 30);
+    for (const auto& r : rows)
+      for (const RowTerm& t : r) lo = std::min(lo, t.shift), hi = std::max(hi, t.shift);
+    return hi < lo ? 0 : hi - lo;
+  }
   static uint64_t Pow2(int d) { return d >= 63 ? (uint64_t{1} << 62) : (uint64_t{1} << d); }
 
+  // Score of the queue's top entry (-1: empty).
+  int64_t TopScore() {
+    auto keep = [&](const ScoreQueue::Entry& e) { return Keep(e); };
+    const ScoreQueue::Entry* e = queue_.Top(keep);
+    return e == nullptr ? -1 : static_cast<int64_t>(e->first >> 32);
+  }
+  // Whether a queue entry may still be the best pattern: false for a superseded entry (dropped), for a key whose
+  // exact count is known cheaply and fell below the entry (pushed again at that count) or below min_count.
+  // Entries whose exact count needs FindOccurrences are kept and checked when popped (PopValid).
+  bool Keep(const ScoreQueue::Entry& e) {
+    const int64_t entry = static_cast<int64_t>(e.first >> 32);
+    const uint64_t k0 = e.second;
+    const PairCounts::Ref slot = counts_.Slot(k0);
+    if (*slot.reg != EntryCount(entry)) return false;
+    const int cur = *slot.val;
+    if (cur < p_.min_count) {
+      *slot.reg = 0;
+      return false;
+    }
+    if (KeyA(k0) == KeyB(k0) || (constrained_ && depth_[KeyA(k0)] != depth_[KeyB(k0)])) return true;
+    if (Score(cur, k0) < entry) {
+      Push(cur, k0);
+      return false;
+    }
+    return true;
+  }
   // Pops heap entries until one is current and exact; returns it with its occurrences (false: heap empty).
   bool PopValid(uint64_t& key, int64_t& score, int& count, std::vector<Occurrence>& occs) {
-    while (!heap_.empty()) {
-      std::pop_heap(heap_.begin(), heap_.end());
-      const auto [prio, k0] = heap_.back();
-      heap_.pop_back();
+    auto keep = [&](const ScoreQueue::Entry& e) { return Keep(e); };
+    while (queue_.Top(keep) != nullptr) {
+      const ScoreQueue::Entry top = queue_.Pop();
+      const uint64_t prio = top.first, k0 = top.second;
       const int64_t entry = static_cast<int64_t>(prio >> 32);
-      CountSlot& slot = counts_.Slot(k0);
-      const int cur = slot.val;
-      if (slot.reg != EntryCount(entry)) continue;  // an older, superseded entry of this key
-      slot.reg = 0;
+      const PairCounts::Ref slot = counts_.Slot(k0);
+      const int cur = *slot.val;
+      if (*slot.reg != EntryCount(entry)) continue;  // an older, superseded entry of this key
+      *slot.reg = 0;
       if (cur < p_.min_count) continue;
       int k;
       occs.clear();
@@ -389,13 +596,12 @@ class CseEngine {
     return (static_cast<uint64_t>(Score(count, key)) << 32) | tb;
   }
   void Push(int count, uint64_t key) {
-    counts_.Slot(key).reg = count;
-    heap_.push_back({Prio(count, key), key});
-    std::push_heap(heap_.begin(), heap_.end());
+    *counts_.Slot(key).reg = count;
+    queue_.Push(Prio(count, key), key);
   }
   // Keys absent from the map never reached a count of 2 (see Apply): nothing to decrement.
   void Dec(uint64_t key) {
-    if (CountSlot* e = counts_.Find(key)) --e->val;
+    if (int32_t* v = counts_.FindVal(key)) --*v;
   }
 
   void FindOccurrences(uint64_t key, std::vector<Occurrence>& out) {
@@ -477,10 +683,18 @@ class CseEngine {
         news_.push_back({p, std::min(f.shift, g.shift), f.neg});
       }
       const int n = static_cast<int>(row.size());
+      dec_keys_.clear();
       for (int i = 0; i < n; ++i) {
         if (!removed_[i]) continue;
         for (int j = 0; j < n; ++j)
-          if (!removed_[j] || j > i) Dec(PairKey(row[i], row[j]));
+          if (!removed_[j] || j > i) dec_keys_.push_back(PairKey(row[i], row[j]));
+      }
+      // Decrements are independent: fetching the counts a few keys ahead overlaps their cache misses (the
+      // count lookups are most of a layer-sized solve).
+      constexpr size_t kAhead = 12;
+      for (size_t k = 0; k < dec_keys_.size(); ++k) {
+        if (k + kAhead < dec_keys_.size()) counts_.Prefetch(dec_keys_[k + kAhead]);
+        Dec(dec_keys_[k]);
       }
       kept_.clear();
       for (int i = 0; i < n; ++i)
@@ -504,21 +718,28 @@ class CseEngine {
     // be extracted. This keeps the map at the size of the useful statistics (a 128 x 196 int8 matrix otherwise
     // accumulates tens of millions of count-1 keys).
     std::sort(new_keys_.begin(), new_keys_.end());
+    size_t repeated = 0;  // the keys occurring twice or more, compacted to the front with their counts
     for (size_t u = 0; u < new_keys_.size();) {
       size_t v = u + 1;
       while (v < new_keys_.size() && new_keys_[v] == new_keys_[u]) ++v;
       if (v - u >= 2) {
-        CountSlot& e = counts_.Slot(new_keys_[u]);
-        e.val += static_cast<int32_t>(v - u);
-        if (e.val >= p_.min_count && e.val > e.reg) {  // an entry at reg >= val is stale-high: corrected when popped
-          e.reg = e.val;
-          heap_.push_back({Prio(e.val, new_keys_[u]), new_keys_[u]});
-          std::push_heap(heap_.begin(), heap_.end());
-        }
+        new_keys_[repeated++] = new_keys_[u];
+        new_counts_.push_back(static_cast<int32_t>(v - u));
       }
       u = v;
     }
+    for (size_t u = 0; u < repeated; ++u) {
+      if (u + 8 < repeated) counts_.Prefetch(new_keys_[u + 8]);
+      const uint64_t k = new_keys_[u];
+      const PairCounts::Ref e = counts_.Slot(k);
+      *e.val += new_counts_[u];
+      if (*e.val >= p_.min_count && *e.val > *e.reg) {  // an entry at reg >= val is stale-high: corrected when popped
+        *e.reg = *e.val;
+        queue_.Push(Prio(*e.val, k), k);
+      }
+    }
     new_keys_.clear();
+    new_counts_.clear();
   }
 
   GraphBuilder& b_;
@@ -530,14 +751,16 @@ class CseEngine {
   std::vector<uint64_t> load_;
   std::vector<int> global_;  // local node id -> builder node id
   std::vector<int> depth_;   // depth of every local node
-  CountMap counts_;
+  int n0_;  // local nodes 0 .. n0_ - 1 have their pair counts in the dense array (0: none)
+  PairCounts counts_;
   std::vector<int32_t>& occ_;  // occ_[node * R + row]: occurrences of the node in the row
-  std::vector<std::pair<uint64_t, uint64_t>>& heap_;
+  ScoreQueue queue_;
   // scratch
   std::vector<int> ta_, tb_;
   std::vector<char> used_, removed_;
   std::vector<RowTerm> news_, kept_;
-  std::vector<uint64_t> new_keys_;
+  std::vector<uint64_t> new_keys_, dec_keys_;
+  std::vector<int32_t> new_counts_;
   std::vector<uint64_t> cand_keys_;
   std::vector<int> cand_counts_;
   std::vector<std::vector<Occurrence>> cand_occs_;

@@ -70,6 +70,14 @@ struct CseParams {
   // first (sum of the two operands' adder depths), i.e. extend the subexpressions already built before pairing
   // fresh digits. Worth 2-3 % of the adders on layer-sized matrices (128 x 196 int8: 26972 -> 26198).
   bool deep_first = false;
+  // Storage of the pair statistics. The graph does not depend on these (tests compare the variants); they trade
+  // memory for speed. Dense array for the pairs of the rows' initial nodes when it needs at most `dense_entries`
+  // entries (4 bytes each, twice); first count by sorting: -1 = when the dense array is not used and the keys
+  // are mostly distinct (see SparseKeys in cmvm_cse.cpp), 0 = never, 1 = always (unless dense); the sort runs in
+  // passes of at most `sort_pass_keys` keys (8 bytes each).
+  size_t dense_entries = size_t{1} << 24;
+  int sort_first_count = -1;
+  double sort_pass_keys = 8e6;
 };
 
 // Greedy CSE: repeatedly extracts the most frequent two-term pattern (x_a << i) +- (x_b << j) (normalised by

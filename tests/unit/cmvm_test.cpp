@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "arith/adder_graph.h"
+#include "arith/cmvm_cse.h"
 #include "arith/csd.h"
 
 namespace hw::arith {
@@ -327,8 +328,9 @@ TEST(CmvmOptimize, GaussianLayerBeatsBaselineAndScales) {
 
 TEST(CmvmOptimize, WideMatrixUsesColumnBlocks) {
   // Big enough to take the column-block path at effort 0 (many small blocks); checks correctness there in every
-  // mode. At the default effort the same path (with the CSE across blocks) starts at ~2.5e7 pairs, too slow for
-  // a unit test, so a small block size is forced; it must still beat effort 0's tiny blocks.
+  // mode. At the default effort the same path (with the CSE across blocks) starts at ~8e7 pairs (2.5e7
+  // depth-bounded), too slow for a unit test, so a small block size is forced; it must still beat effort 0's tiny
+  // blocks.
   const IntMatrix w = GaussianInt8(40, 600, 30.0, 6000);
   CheckAllModes(w, 1, 0);
   const IntMatrix v = GaussianInt8(24, 300, 30.0, 6001);
@@ -342,6 +344,56 @@ TEST(CmvmOptimize, WideMatrixUsesColumnBlocks) {
     const AdderGraph g = OptimizeCmvm(v, o);
     ExpectImplements(g, v, mode == DepthMode::kMinimum ? MinimumDepth(v) : -1);
     EXPECT_LT(g.adders.size(), OptimizeCmvm(v, fast).adders.size());
+  }
+}
+
+TEST(CmvmCse, PairStorageDoesNotChangeTheGraph) {
+  // The pair statistics live in a dense array (pairs of the rows' initial nodes) and a hash map, and the first
+  // count may be made by sorting in several passes; none of that may change which patterns are extracted.
+  const IntMatrix w = RandomMatrix(20, 40, -128, 127, 6200);
+  std::vector<std::vector<cmvm_detail::RowTerm>> rows0(w.rows);
+  for (int r = 0; r < w.rows; ++r)
+    for (int c = 0; c < w.cols; ++c)
+      for (const SignedDigit& d : CsdDigits(w.at(r, c))) rows0[r].push_back({c, d.shift, d.neg});
+  for (bool bounded : {false, true}) {
+    for (int look : {1, 4}) {
+      std::vector<AdderGraph> graphs;
+      std::vector<std::vector<std::vector<cmvm_detail::RowTerm>>> rests;
+      for (int variant = 0; variant < 3; ++variant) {
+        cmvm_detail::CseParams p;
+        p.lookahead = look;
+        p.deep_first = !bounded;
+        if (bounded) p.row_capacity.assign(w.rows, uint64_t{1} << MinimumDepth(w));
+        if (variant >= 1) p.dense_entries = 0;  // hash map only
+        if (variant == 2) p.sort_first_count = 1, p.sort_pass_keys = 500;  // sorted first count, many passes
+        cmvm_detail::GraphBuilder b(w.cols, {});
+        auto rows = rows0;
+        cmvm_detail::RunCse(b, rows, p);
+        b.graph.outputs = cmvm_detail::FinishRows(b, rows);
+        ExpectImplements(b.graph, w, bounded ? MinimumDepth(w) : -1);
+        graphs.push_back(b.graph);
+        rests.push_back(rows);
+      }
+      EXPECT_LT(graphs[0].adders.size(), BuildCsdTrees(w).adders.size() * 3 / 4);
+      for (int v = 1; v < 3; ++v) {
+        EXPECT_EQ(graphs[v].adders, graphs[0].adders) << "variant " << v << " bounded " << bounded;
+        EXPECT_EQ(graphs[v].outputs, graphs[0].outputs) << "variant " << v << " bounded " << bounded;
+        EXPECT_EQ(rests[v].size(), rests[0].size());
+      }
+    }
+  }
+}
+
+TEST(CmvmOptimize, MediumMatrixCandidates) {
+  // 64 x 64 int4 (pair work ~3e5) takes the medium path from effort 1 (two seeds of the row-difference
+  // candidates of W and W^T plus plain W); 96 x 40 int8 (~1e6) two row-difference candidates.
+  for (const IntMatrix& w : {RandomMatrix(64, 64, -8, 7, 6300), RandomMatrix(96, 40, -128, 127, 6301)}) {
+    CmvmOptions o, old;
+    old.effort = 0;
+    const AdderGraph g = OptimizeCmvm(w, o), again = OptimizeCmvm(w, o);
+    ExpectImplements(g, w, -1);
+    EXPECT_EQ(g.adders, again.adders);
+    EXPECT_LE(g.adders.size(), OptimizeCmvm(w, old).adders.size()) << Describe(w);
   }
 }
 

@@ -685,14 +685,18 @@ Quantizer Importer::ReadQuantizer(const onnx::NodeProto& n, int channels) const 
   q.scale = vec(1);
   for (double s : q.scale)
     if (!(s > 0)) Fail(&n, "input 1 (scale)", fmt::format("scale {} is not positive", s));
+    else if (!std::isfinite(s)) Fail(&n, "input 1 (scale)", fmt::format("scale {} is not finite", s));
   if (q.bipolar) {
     q.zp = {0.0};
     q.qmin = -1, q.qmax = 1, q.bits = 1;
     return q;
   }
   q.zp = vec(2);
-  for (double z : q.zp)
+  for (double z : q.zp) {
     if (z != std::round(z)) Fail(&n, "input 2 (zero point)", fmt::format("zero point {} is not an integer: the quantizer grid is not integral", z));
+    // An integer code grid of at most 16 bits: a zero point beyond 32 bits (or infinite) is no quantizer hardware has.
+    if (!(std::abs(z) <= 2147483647.0)) Fail(&n, "input 2 (zero point)", fmt::format("zero point {} is outside [-2^31 + 1, 2^31 - 1]", z));
+  }
   const CTensor& bw = Const(n, 3);
   if (bw.v.size() != 1) Fail(&n, "input 3 (bit width)", "bit width must be a scalar");
   const double b = bw.v[0];

@@ -241,6 +241,15 @@ TEST(OnnxImport, BadQuantizers) {
   EXPECT_NE(with_init("xq.s", -0.5f).find("scale -0.5 is not positive"), std::string::npos);
   EXPECT_NE(with_init("y.b", 2.5f).find("bit width 2.5 is not an integer: the quantizer grid is not integral"), std::string::npos);
   EXPECT_NE(with_init("y.z", 0.5f).find("zero point 0.5 is not an integer"), std::string::npos);
+  // Found by fuzz_onnx (kept in fuzz/corpus/onnx/quant_zero_point_huge.onnx): a zero point far beyond any code
+  // range used to reach a float-to-integer conversion that overflows. (Non-finite initializers are refused
+  // earlier, when tensors are read.)
+  EXPECT_NE(with_init("xq.z", -1.6e35f).find("field 'input 2 (zero point)': zero point -1.5999999664343629e+35 is outside [-2^31 + 1, 2^31 - 1]"),
+            std::string::npos)
+      << with_init("xq.z", -1.6e35f);
+  EXPECT_NE(with_init("xq.z", 3e9f).find("zero point 3000000000 is outside"), std::string::npos) << with_init("xq.z", 3e9f);
+  const std::string crash = ReadFileOrThrow(std::string(HW_SOURCE_DIR) + "/fuzz/corpus/onnx/quant_zero_point_huge.onnx", "fuzz input");
+  EXPECT_NE(ErrorOf(crash).find("zero point -1.661534994731145e+35 is outside"), std::string::npos) << ErrorOf(crash);
 }
 
 TEST(OnnxImport, UnsupportedGraphsNameTheNodeAndWhatIsSupported) {

@@ -24,16 +24,6 @@ int PortIndex(const std::string& symbol, char prefix) {
   return std::stoi(symbol.substr(1));
 }
 
-bool Compare(int pred, int64_t a, int64_t b) {
-  switch (pred) {
-    case 0: return a < b;
-    case 1: return a <= b;
-    case 2: return a == b;
-    case 3: return a != b;
-    case 4: return a > b;
-    default: return a >= b;
-  }
-}
 
 }  // namespace
 
@@ -335,7 +325,7 @@ void GraphProgram::Run(const int64_t* in, int in_len, int rows, int block, std::
       }
       case Op::kCmp: {
         const int64_t *a = at(n.ops[0].slot), *b = at(n.ops[1].slot);
-        for (int r = 0; r < rows; ++r) v[r] = Compare(n.pred, a[r], b[r]) ? 1 : 0;
+        for (int r = 0; r < rows; ++r) v[r] = hw::ir2::ComparePredicate(n.pred, a[r], b[r]) ? 1 : 0;
         break;
       }
       case Op::kMul: case Op::kAnd: case Op::kXor: {

@@ -14,6 +14,7 @@
 
 #include "arith/csd.h"
 #include "common/diag.h"
+#include "faults/parallel.h"
 #include "emit/ir2_verilog.h"
 #include "faults/rtl_inject.h"
 #include "faults/interpreter.h"
@@ -41,22 +42,6 @@ uint64_t HashString(const std::string& s) {
   return h;
 }
 
-template <typename T, typename F>
-std::vector<T> Parallel(int n, int threads, F f) {
-  std::vector<T> out(n);
-  threads = std::max(1, threads);
-  if (threads == 1) {
-    for (int i = 0; i < n; ++i) out[i] = f(i);
-    return out;
-  }
-  std::vector<std::future<void>> workers;
-  for (int t = 0; t < threads; ++t)
-    workers.push_back(std::async(std::launch::async, [&, t] {
-      for (int i = t; i < n; i += threads) out[i] = f(i);
-    }));
-  for (auto& w : workers) w.get();
-  return out;
-}
 
 // The unit of op `name` of `m`: "embedding" before the first block, "block <b> attention" from a block's first
 // op to the add that closes its attention half, "block <b> MLP" for the rest of the block, "head" after the

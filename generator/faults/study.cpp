@@ -10,6 +10,7 @@
 #include <set>
 
 #include "common/diag.h"
+#include "faults/parallel.h"
 
 namespace hw::faults {
 
@@ -45,23 +46,6 @@ model::Model Tail(const model::Model& m, int first) {
   return t;
 }
 
-// Runs f(i) for i in [0, n) on `threads` threads; results in index order.
-template <typename T, typename F>
-std::vector<T> Parallel(int n, int threads, F f) {
-  std::vector<T> out(n);
-  threads = std::max(1, threads);
-  if (threads == 1) {
-    for (int i = 0; i < n; ++i) out[i] = f(i);
-    return out;
-  }
-  std::vector<std::future<void>> workers;
-  for (int t = 0; t < threads; ++t)
-    workers.push_back(std::async(std::launch::async, [&, t] {
-      for (int i = t; i < n; i += threads) out[i] = f(i);
-    }));
-  for (auto& w : workers) w.get();
-  return out;
-}
 
 }  // namespace
 

@@ -18,16 +18,6 @@ int64_t Sat(__int128 v) {
 }
 int BitLen(int64_t v) { return v <= 0 ? 0 : 64 - __builtin_clzll(static_cast<uint64_t>(v)); }
 int64_t ShrValue(int64_t a, int64_t b) { return b >= 63 ? (a < 0 ? -1 : 0) : a >> b; }
-bool Compare(int pred, int64_t a, int64_t b) {
-  switch (pred) {
-    case 0: return a < b;
-    case 1: return a <= b;
-    case 2: return a == b;
-    case 3: return a != b;
-    case 4: return a > b;
-    default: return a >= b;
-  }
-}
 int64_t Requant(const Node& n, int64_t a) { return std::clamp((a + n.add) >> n.shift, n.lo, n.hi); }
 int64_t Shifted(const Use& u, int64_t v) {
   const int64_t s = v * (int64_t{1} << u.shift);
@@ -159,7 +149,7 @@ const std::vector<OpInfo> kOps = {
      [](const EvalContext&, const Node&, const std::vector<int64_t>& v, int64_t* r) { r[0] = v[0]; }},
     {Op::kCmp, "cmp", 2, 2, 1, SymbolKind::kNone, 1, false,
      [](const Graph&, const Node&, int) { return Range{0, 1}; },
-     [](const EvalContext&, const Node& n, const std::vector<int64_t>& v, int64_t* r) { r[0] = Compare(n.pred, v[0], v[1]); }},
+     [](const EvalContext&, const Node& n, const std::vector<int64_t>& v, int64_t* r) { r[0] = ComparePredicate(n.pred, v[0], v[1]); }},
     {Op::kShl, "shl", 2, 2, 1, SymbolKind::kNone, 1, false,
      [](const Graph& g, const Node& n, int) {
        const Range &a = R(g, n.operands[0]), &b = R(g, n.operands[1]);
@@ -262,6 +252,17 @@ Range OperandRange(const Graph& g, const Use& u) {
   const Range& r = R(g, u);
   const __int128 a = static_cast<__int128>(r.lo) << u.shift, b = static_cast<__int128>(r.hi) << u.shift;
   return u.neg ? Range{Sat(-b), Sat(-a)} : Range{Sat(a), Sat(b)};
+}
+
+bool ComparePredicate(int pred, int64_t a, int64_t b) {
+  switch (pred) {
+    case 0: return a < b;
+    case 1: return a <= b;
+    case 2: return a == b;
+    case 3: return a != b;
+    case 4: return a > b;
+    default: return a >= b;
+  }
 }
 
 }  // namespace hw::ir2

@@ -62,5 +62,7 @@ const std::vector<OpInfo>& AllOps();
 int Results(const Graph& g, const Node& n);
 // The range of operand `u` as its reader sees it: +-(value << shift) (saturated at +-2^62 like every range).
 Range OperandRange(const Graph& g, const Use& u);
+// `a PRED b` for predicate index `pred` into kPredicates (lt le eq ne gt ge): the cmp op's meaning.
+bool ComparePredicate(int pred, int64_t a, int64_t b);
 
 }  // namespace hw::ir2

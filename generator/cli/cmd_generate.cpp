@@ -21,6 +21,8 @@ void AddGenerate(CLI::App& app, Registry& r) {
     int ir = 2;
     double clock_ns = 0;
     std::string target = "fpga";
+    double fo4_ps = 25;
+    std::string asic_adder = "prefix";
     ArithFlags arith;
   };
   auto f = std::make_shared<Flags>();
@@ -32,12 +34,16 @@ void AddGenerate(CLI::App& app, Registry& r) {
   sub->add_option("--dump-dir", f->dump_dir, "write each layer's IR after every pass to DIR/<module>/NN-<pass>.ir");
   sub->add_option("--dump-after", f->dump_after, "only dump after these passes (comma-separated)");
   sub->add_option("--clock-ns", f->clock_ns, "dense models: a clock target in ns instead of --adders-per-stage (delay model: --target)");
-  sub->add_option("--target", f->target, "delay model for --clock-ns: fpga (Xilinx 7-series logic delays; asic is not there yet)")
+  sub->add_option("--target", f->target, "delay model for --clock-ns: fpga (Xilinx 7-series logic delays) or asic (generic standard cells in FO4 delays)")
       ->check(CLI::IsMember({"fpga", "asic"}));
+  sub->add_option("--fo4-ps", f->fo4_ps, "asic model: one FO4 inverter delay of your library in ps")->default_val(25);
+  sub->add_option("--asic-adder", f->asic_adder, "asic model: adder structure, prefix (parallel prefix) or ripple (ripple carry)")
+      ->check(CLI::IsMember({"prefix", "ripple"}))
+      ->default_val("prefix");
   sub->add_option("--streams", f->streams, "language models: stream slots S (default: the smallest that fits the feedback loop)");
-  r.push_back({sub, [f]() {
-                 if (f->clock_ns != 0 && f->target != "fpga")
-                   throw Error(Location{"", "", "--target"}, "only the fpga delay model exists so far (docs/architecture.md, timing)");
+  r.push_back({sub, [f, sub]() {
+                 if (f->clock_ns == 0 && (sub->count("--target") || sub->count("--fo4-ps") || sub->count("--asic-adder")))
+                   throw Error(Location{"", "", "--target"}, "a delay model only applies with a clock target: give --clock-ns too");
                  if (model::IsGraphManifest(f->model)) {
                    if (f->clock_ns != 0)
                      throw Error(Location{f->model, "", "--clock-ns"}, "language models are scheduled by --adders-per-stage only, so far");
@@ -51,11 +57,14 @@ void AddGenerate(CLI::App& app, Registry& r) {
                  o.dump_after = f->dump_after;
                  o.dump_dir = f->dump_dir;
                  o.clock_ns = f->clock_ns;
+                 o.asic = f->target == "asic";
+                 o.asic_library.fo4_ps = f->fo4_ps;
+                 o.asic_library.ripple = f->asic_adder == "ripple";
                  const driver::CompiledDesign c = driver::Compile(m, o);
                  driver::WriteOutputDir(c.files, f->out);
                  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
                  std::cout << fmt::format("model '{}': {} layer(s), {}, arithmetic {}\n", m.name, m.layers.size(),
-                                          f->clock_ns > 0 ? fmt::format("clock target {:.2f} ns (fpga delay model)", f->clock_ns)
+                                          f->clock_ns > 0 ? fmt::format("clock target {:.2f} ns ({} delay model)", f->clock_ns, f->target)
                                                           : fmt::format("{} adder level(s) per stage", f->k),
                                           f->arith.arith);
                  std::cout << report::FormatStatsTable(c.stats);

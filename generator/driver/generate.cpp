@@ -86,6 +86,9 @@ CompiledDesign Compile(const model::Model& model, const GenerateOptions& options
   passes::ir2::PassOptions po;  // the same for every layer, and the timing model the figures are read with
   po.adders_per_stage = options.adders_per_stage;
   po.clock_ns = options.clock_ns;
+  po.asic = options.asic;
+  po.asic_library = options.asic_library;
+  if (options.asic && options.asic_library.fo4_ps <= 0) throw Error(Location{"", "", "--fo4-ps"}, "must be positive");
   // Layers are independent until they are chained: lower and optimise them in parallel.
   std::vector<hw::ir2::Graph> graphs(n);
   ForEachLayer(n, threads, [&](int i) {

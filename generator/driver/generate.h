@@ -9,6 +9,7 @@
 
 #include "emit/emitted_file.h"
 #include "ir2/design.h"
+#include "ir2/timing.h"
 #include "model/model.h"
 #include "passes/arith_choice.h"
 #include "report/stats.h"
@@ -23,9 +24,11 @@ struct GenerateOptions {
                              // every pass)
   std::string dump_dir;      // the IR after each pass, per layer: <dump_dir>/<module>/NN-<pass>.ir
   int threads = 0;           // 0: one per hardware thread
-  // > 0: a clock target in ns: the fpga delay model of ir2/timing.h decides how much logic fits
-  // between two registers, instead of adders_per_stage.
+  // > 0: a clock target in ns: a delay model of ir2/timing.h (fpga, or asic when `asic`) decides how much logic
+  // fits between two registers, instead of adders_per_stage.
   double clock_ns = 0;
+  bool asic = false;
+  hw::ir2::AsicLibrary asic_library{};
 };
 
 struct CompiledDesign {

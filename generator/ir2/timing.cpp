@@ -19,6 +19,23 @@ constexpr double kCarryLast = 0.313;        // CARRY4 CI -> O[3]
 constexpr double kClockToQ = 0.303;         // FDRE C -> Q
 constexpr double kSetup = 0.0;              // FDRE D setup (-0.046 in prjxray-db; yosys uses 0)
 
+// Generic ASIC cells, in FO4 inverter delays (ir2/timing.h gives the sources).
+constexpr double kPg = 1.0;          // bitwise generate / propagate
+constexpr double kAo = 2.0;          // one carry step (AND-OR)
+constexpr double kXor = 2.0;         // the sum XOR; also a 2:1 mux
+constexpr double kAnd = 1.0;         // an AND / OR of bits
+constexpr double kAsicClockToQ = 2.0;
+constexpr double kAsicSetup = 1.0;
+
+int CeilLog2(double x) { return x <= 1 ? 0 : static_cast<int>(std::ceil(std::log2(x) - 1e-12)); }
+
+// Full-adder levels of a Wallace tree reducing w partial products to two (3:2 per level).
+int CeilLog2Base15(int w) {
+  int levels = 0;
+  for (double rows = w; rows > 2; rows = std::ceil(rows * 2 / 3)) ++levels;
+  return levels;
+}
+
 int WidthOf(const Graph& g, const Use& u) { return TypeOf(g.nodes[u.node].range[u.result]).width; }
 }  // namespace
 
@@ -27,44 +44,89 @@ double FpgaAdderNs(int width) {
   return n4 == 1 ? kLut + kCarryShort : kLut + kCarryFirst + kCarryPer4 * (n4 - 2) + kCarryLast;
 }
 
-double TimingModel::Budget() const { return levels() ? adders_per_stage : clock_ns - kClockToQ - kSetup; }
+double AsicAdderFo4(int width, bool ripple) {
+  const int w = std::max(1, width);
+  return kPg + (ripple ? w - 1 : CeilLog2(w)) * kAo + kXor;
+}
 
-double TimingModel::RegisterOverheadNs() const { return levels() ? 0 : kClockToQ + kSetup; }
+double TimingModel::RegisterOverheadNs() const {
+  switch (target) {
+    case Target::kLevels: return 0;
+    case Target::kFpga: return kClockToQ + kSetup;
+    case Target::kAsic: return (kAsicClockToQ + kAsicSetup) * asic.fo4_ps / 1000;
+  }
+  return 0;
+}
+
+double TimingModel::Budget() const { return levels() ? adders_per_stage : clock_ns - RegisterOverheadNs(); }
 
 std::string TimingModel::Describe() const {
-  if (levels()) return fmt::format("K = {} adder level(s) per stage", adders_per_stage);
-  return fmt::format("fpga (xc7 logic delays, no routing), clock {:.2f} ns", clock_ns);
+  switch (target) {
+    case Target::kLevels: return fmt::format("K = {} adder level(s) per stage", adders_per_stage);
+    case Target::kFpga: return fmt::format("fpga (xc7 logic delays, no routing), clock {:.2f} ns", clock_ns);
+    case Target::kAsic:
+      return fmt::format("asic ({} adders, FO4 = {:g} ps, no routing), clock {:.2f} ns", asic.ripple ? "ripple-carry" : "parallel-prefix",
+                         asic.fo4_ps, clock_ns);
+  }
+  return "";
 }
+
+double TimingModel::AdderNs(int width) const {
+  return target == Target::kFpga ? FpgaAdderNs(width) : AsicAdderFo4(width, asic.ripple) * asic.fo4_ps / 1000;
+}
+
+double TimingModel::CompareNs(int width) const {
+  // fpga: the same carry chain; asic: the adder's carry path without the sum XOR
+  return target == Target::kFpga ? FpgaAdderNs(width) : (AsicAdderFo4(width, asic.ripple) - kXor) * asic.fo4_ps / 1000;
+}
+
+double TimingModel::MuxNs() const { return target == Target::kFpga ? kLut : kXor * asic.fo4_ps / 1000; }
+
+double TimingModel::GateNs(bool is_xor) const { return target == Target::kFpga ? kLut : (is_xor ? kXor : kAnd) * asic.fo4_ps / 1000; }
 
 double TimingModel::Delay(const Graph& g, const Node& n) const {
   const int cost = Info(n.op).cost;
   if (levels()) return cost;
   if (cost == 0) return 0;
+  const bool fpga = target == Target::kFpga;
+  const double fo4 = asic.fo4_ps / 1000;
   const int w = n.range.empty() ? 1 : TypeOf(n.range[0]).width;
   switch (n.op) {
     case Op::kAdd: {
       // an n-operand add is a tree of two-input adders
       const int k = static_cast<int>(n.operands.size());
-      return k <= 1 ? FpgaAdderNs(w) : FpgaAdderNs(w) * std::ceil(std::log2(static_cast<double>(k)));
+      return k <= 1 ? AdderNs(w) : AdderNs(w) * CeilLog2(k);
     }
     case Op::kRequant: {
       const Use& u = n.operands[0];
       const Range a = OperandRange(g, u);
-      double t = (n.add != 0 || u.neg) ? FpgaAdderNs(WidthOf(g, u) + u.shift + 1) : 0;
+      double t = (n.add != 0 || u.neg) ? AdderNs(WidthOf(g, u) + u.shift + 1) : 0;
       const int64_t lo = (a.lo + n.add) >> n.shift, hi = (a.hi + n.add) >> n.shift;
-      if (u.neg || lo < n.lo || hi > n.hi) t += FpgaAdderNs(WidthOf(g, u) + u.shift + 1) + kLut;  // compare + select
+      if (u.neg || lo < n.lo || hi > n.hi) t += CompareNs(WidthOf(g, u) + u.shift + 1) + MuxNs();  // compare + select
       return t;
     }
-    case Op::kCmp: return FpgaAdderNs(std::max(WidthOf(g, n.operands[0]), WidthOf(g, n.operands[1])) + 1);
+    case Op::kCmp: return CompareNs(std::max(WidthOf(g, n.operands[0]), WidthOf(g, n.operands[1])) + 1);
     case Op::kMax: case Op::kCmpSel: {
       const Use &a = n.operands[0], &b = n.operands[n.op == Op::kMax ? 1 : 2];
-      return FpgaAdderNs(std::max(WidthOf(g, a), WidthOf(g, b)) + 1) + kLut;
+      return CompareNs(std::max(WidthOf(g, a), WidthOf(g, b)) + 1) + MuxNs();
     }
-    case Op::kSelect: case Op::kAnd: case Op::kXor: return kLut;
-    case Op::kMul: return 4 * FpgaAdderNs(w);  // uncalibrated: a LUT multiplier's adder tree
-    case Op::kLut: return kLut * std::max(1.0, std::ceil((std::log2(std::max<double>(2, static_cast<double>(n.table.size()))) - 6) / 2) + 1);
-    case Op::kShl: case Op::kShr: case Op::kBitlen: return kLut * std::max(1.0, std::ceil(std::log2(std::max(2, w)) / 2));
-    default: return kLut;
+    case Op::kSelect: return MuxNs();
+    case Op::kAnd: return GateNs(false);
+    case Op::kXor: return GateNs(true);
+    case Op::kMul:
+      // fpga, uncalibrated: a LUT multiplier's adder tree; asic: a Wallace tree (full adders of two XORs, 3:2 per
+      // level) and the final prefix adder
+      if (fpga) return 4 * FpgaAdderNs(w);
+      return CeilLog2Base15(std::max(2, w)) * 2 * kXor * fo4 + AsicAdderFo4(w, false) * fo4;
+    case Op::kLut: {
+      const double entries = std::max<double>(2, static_cast<double>(n.table.size()));
+      if (fpga) return kLut * std::max(1.0, std::ceil((std::log2(entries) - 6) / 2) + 1);
+      return CeilLog2(entries) * MuxNs();
+    }
+    case Op::kShl: case Op::kShr: case Op::kBitlen:
+      if (fpga) return kLut * std::max(1.0, std::ceil(std::log2(std::max(2, w)) / 2));
+      return std::max(1, CeilLog2(std::max(2, w))) * MuxNs();
+    default: return fpga ? kLut : kAnd * fo4;
   }
 }
 

@@ -18,6 +18,23 @@
 //           Routing delays are not included: these are logic-only estimates, as yosys's `sta` gives them.
 //           Ops the dense chain does not use (multipliers, tables, variable shifts, state and memories) get
 //           coarse LUT-level estimates (see timing.cpp) and are not calibrated.
+//   asic   (`--clock-ns T --target asic [--fo4-ps P] [--asic-adder prefix|ripple]`): a generic static-CMOS
+//           standard-cell model in FO4 inverter delays (one FO4 = P ps, default 25, an assumption: give your
+//           library's figure). The adder structures and their critical paths are the textbook ones (Weste and
+//           Harris, "CMOS VLSI Design", 4th ed., section 11.2.2: ripple carry t_pg + (N - 1) t_AO + t_xor; a
+//           parallel-prefix tree such as Sklansky or Kogge-Stone t_pg + ceil(log2 N) t_AO + t_xor); the cell
+//           delays are logical-effort-sized estimates (Sutherland, Sproull and Harris, "Logical Effort", 1999), not
+//           figures of a characterised library (none is on this machine):
+//             t_pg (bitwise generate/propagate, a NAND2/NOR2-class gate)  1 FO4
+//             t_AO (one carry step, an AND-OR cell)                     2 FO4
+//             t_xor (the sum XOR), a 2:1 mux                            2 FO4 each
+//             an AND/OR of bits                                         1 FO4
+//             flip-flop clock-to-Q 2 FO4, setup 1 FO4
+//           `prefix` (the default) is what synthesis picks for an adder on a critical path under a clock
+//           constraint; `ripple` is the smallest adder, for slow clocks. A comparator is a subtractor without the
+//           sum XOR; a w x w multiplier a Wallace tree of ceil(log1.5 w) full-adder levels (2 t_xor each) and a
+//           prefix adder of 2w bits; a table a mux tree of ceil(log2 entries) levels; a variable shift
+//           ceil(log2 w) mux levels. Routing is not included, as in the fpga model.
 #pragma once
 
 #include <string>
@@ -26,11 +43,18 @@
 
 namespace hw::ir2 {
 
+// The asic model's parameters.
+struct AsicLibrary {
+  double fo4_ps = 25;   // one FO4 inverter delay in ps (an assumption; a ~65 nm-class figure)
+  bool ripple = false;  // ripple-carry adders instead of parallel-prefix ones
+};
+
 struct TimingModel {
-  enum class Target { kLevels, kFpga };
+  enum class Target { kLevels, kFpga, kAsic };
   Target target = Target::kLevels;
   int adders_per_stage = 1;  // levels: K
-  double clock_ns = 0;       // fpga: the clock period T
+  double clock_ns = 0;       // fpga, asic: the clock period T
+  AsicLibrary asic;          // asic only
 
   bool levels() const { return target == Target::kLevels; }
   // What one stage may hold: K levels, or T minus the register's clock-to-Q and setup (ns).
@@ -40,9 +64,19 @@ struct TimingModel {
   // Register overhead added to a stage's logic for a clock estimate (ns; 0 for levels).
   double RegisterOverheadNs() const;
   std::string Describe() const;  // "K = 2 adder levels per stage" / "fpga (xc7 logic delays), clock 4.00 ns"
+
+ private:
+  // The model's building blocks in ns (not for levels): a w-bit two-operand adder, a comparator of w-bit
+  // operands, a 2:1 select and a one-gate bitwise op.
+  double AdderNs(int width) const;
+  double CompareNs(int width) const;
+  double MuxNs() const;
+  double GateNs(bool is_xor) const;
 };
 
 // ns of a w-bit carry-chain adder or comparator in the fpga model.
 double FpgaAdderNs(int width);
+// FO4 delays of a w-bit adder in the asic model (ripple carry or parallel prefix, see above).
+double AsicAdderFo4(int width, bool ripple);
 
 }  // namespace hw::ir2

@@ -238,7 +238,11 @@ void ThrowIfInvalid(const Graph& g, VerifyLevel level, const std::string& when, 
 hw::ir2::TimingModel PassOptions::Timing() const {
   hw::ir2::TimingModel t;
   t.adders_per_stage = adders_per_stage;
-  if (clock_ns > 0) t.target = hw::ir2::TimingModel::Target::kFpga, t.clock_ns = clock_ns;
+  if (clock_ns > 0) {
+    t.target = asic ? hw::ir2::TimingModel::Target::kAsic : hw::ir2::TimingModel::Target::kFpga;
+    t.clock_ns = clock_ns;
+    t.asic = asic_library;
+  }
   return t;
 }
 

@@ -37,7 +37,9 @@ class Pass {
 
 struct PassOptions {
   int adders_per_stage = 1;  // K: the most adder levels between two registers
-  double clock_ns = 0;       // > 0: schedule by the fpga delay model for this clock period instead of K (ir2/timing.h)
+  double clock_ns = 0;       // > 0: schedule by a delay model for this clock period instead of K (ir2/timing.h)
+  bool asic = false;         // with clock_ns: the generic asic model instead of the fpga one
+  hw::ir2::AsicLibrary asic_library{};
   hw::ir2::TimingModel Timing() const;
 };
 

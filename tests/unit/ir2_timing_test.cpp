@@ -27,6 +27,35 @@ TEST(Timing, FpgaAdderFollowsTheCarryChain) {
   EXPECT_EQ(levels.Budget(), 3);
 }
 
+TEST(Timing, AsicAddersFollowTheTextbookPaths) {
+  // t_pg 1 + t_AO 2 per carry step + t_xor 2 (FO4): ripple N - 1 steps, parallel prefix ceil(log2 N)
+  EXPECT_DOUBLE_EQ(AsicAdderFo4(16, true), 1 + 15 * 2 + 2);
+  EXPECT_DOUBLE_EQ(AsicAdderFo4(16, false), 1 + 4 * 2 + 2);
+  EXPECT_DOUBLE_EQ(AsicAdderFo4(17, false), 1 + 5 * 2 + 2);
+  EXPECT_DOUBLE_EQ(AsicAdderFo4(1, false), AsicAdderFo4(1, true));
+  for (int w = 1; w <= 64; ++w) EXPECT_LE(AsicAdderFo4(w, false), AsicAdderFo4(w, true)) << w;
+  for (int w = 4; w <= 64; ++w) EXPECT_LT(AsicAdderFo4(w, false), AsicAdderFo4(w, true)) << w;
+  TimingModel asic;
+  asic.target = TimingModel::Target::kAsic;
+  asic.clock_ns = 1;
+  asic.asic.fo4_ps = 20;
+  EXPECT_NEAR(asic.RegisterOverheadNs(), 3 * 0.020, 1e-12);  // clock-to-Q 2 FO4 + setup 1 FO4
+  EXPECT_NEAR(asic.Budget(), 1 - 0.060, 1e-12);
+  Graph g;  // one 12-bit add: its delay scales with the FO4 figure
+  g.name = "g";
+  Node x;
+  x.op = Op::kInput;
+  x.range = {Range{-2048, 2047}};
+  g.nodes.push_back(x);
+  Node a;
+  a.op = Op::kAdd;
+  a.operands = {Use{0}, Use{0}};
+  a.range = {Range{-2048, 2047}};
+  EXPECT_NEAR(asic.Delay(g, a), AsicAdderFo4(12, false) * 0.020, 1e-12);
+  asic.asic.ripple = true;
+  EXPECT_NEAR(asic.Delay(g, a), AsicAdderFo4(12, true) * 0.020, 1e-12);
+}
+
 // Every op ends within the stage budget, after the same-stage operands it reads.
 void ExpectWithinClock(const Graph& g, const TimingModel& t) {
   for (size_t v = 0; v < g.nodes.size(); ++v) {
@@ -48,10 +77,13 @@ TEST(Timing, ClockedLayersStayWithinTheClockAndComputeTheSame) {
     const model::Model m = model::RandomModel(model::RandomModelSpec{}, seed);
     const reference::Batch x = cosim::RandomInputs(m, 30, seed);
     const reference::Trace tr = reference::Run(m, x);
+    // fpga at 5, 7, 10 ns; then asic (FO4 = 25 ps, prefix adders) at 0.8, 1.2, 2 ns
     int previous_latency = 1 << 30;
-    for (double clock : {5.0, 7.0, 10.0}) {
+    for (double clock : {5.0, 7.0, 10.0, 0.8, 1.2, 2.0}) {
       passes::ir2::PassOptions o;
       o.clock_ns = clock;
+      o.asic = clock < 5;
+      if (clock == 0.8) previous_latency = 1 << 30;
       int latency = 0;
       for (int i = 0; i < static_cast<int>(m.layers.size()); ++i) {
         Graph g = passes::LowerLayerToIr2(m, i, passes::ArithChoice{});

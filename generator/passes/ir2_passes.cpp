@@ -91,6 +91,12 @@ class Schedule : public Pass {
       } else if (cost == 0) {
         stage = max_stage;
       } else {
+        // An op of several levels (a multiplier: 2) never straddles a register: if its first and last level would
+        // fall in two stages it starts at the next stage's first level; one costlier than K starts at a stage
+        // boundary and occupies its stage alone.
+        const int first_stage = level / k_ + 1, last_stage = (level + cost + k_ - 1) / k_;
+        if (cost > 1 && cost <= k_ && first_stage != last_stage) level = (last_stage - 1) * k_;
+        else if (cost > k_) level = (level + k_ - 1) / k_ * k_;
         level += cost;
         stage = std::max(max_stage, (level + k_ - 1) / k_);
       }

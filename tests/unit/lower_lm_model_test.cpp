@@ -6,6 +6,7 @@
 #include <random>
 
 #include "cosim/lm_cosim.h"
+#include "ir2/op_table.h"
 #include "ir2/verify.h"
 #include "model/lm_model_io.h"
 #include "model/random_lm.h"
@@ -56,6 +57,27 @@ TEST(LowerLmModel, InterpreterEqualsTheReferenceStreamByStream) {
         }
       }
     }
+  }
+}
+
+// K counts the most levels between two registers: an op of several levels (a multiplier) never straddles a stage
+// boundary, so every op's levels lie inside its own stage (one costlier than K fills a stage alone).
+TEST(LowerLmModel, NoStageHoldsMoreThanKLevels) {
+  const model::LmModel m = Model(21);
+  for (int k : {1, 2, 3, 4}) {
+    passes::lm::LmLowerOptions o;
+    o.adders_per_stage = k;
+    const hw::ir2::Graph g = passes::lm::LowerLmModel(m, o);
+    int multi_level = 0;
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      const int cost = hw::ir2::Info(g.nodes[i].op).cost;
+      if (cost == 0 || g.nodes[i].op == hw::ir2::Op::kReg) continue;
+      multi_level += cost > 1;
+      const hw::ir2::Slot& at = g.schedule[i];
+      EXPECT_LE(at.level, at.stage * k) << "K = " << k << " %" << i << " " << hw::ir2::Info(g.nodes[i].op).name;
+      if (cost <= k) EXPECT_GE(at.level - cost, (at.stage - 1) * k) << "K = " << k << " %" << i << " " << hw::ir2::Info(g.nodes[i].op).name;
+    }
+    EXPECT_GT(multi_level, 0) << "the model has multipliers";
   }
 }
 

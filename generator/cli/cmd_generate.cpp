@@ -33,7 +33,7 @@ void AddGenerate(CLI::App& app, Registry& r) {
   f->arith.AddTo(sub);
   sub->add_option("--dump-dir", f->dump_dir, "write each layer's IR after every pass to DIR/<module>/NN-<pass>.ir");
   sub->add_option("--dump-after", f->dump_after, "only dump after these passes (comma-separated)");
-  sub->add_option("--clock-ns", f->clock_ns, "dense models: a clock target in ns instead of --adders-per-stage (delay model: --target)");
+  sub->add_option("--clock-ns", f->clock_ns, "a clock target in ns instead of --adders-per-stage (delay model: --target)");
   sub->add_option("--target", f->target, "delay model for --clock-ns: fpga (Xilinx 7-series logic delays) or asic (generic standard cells in FO4 delays)")
       ->check(CLI::IsMember({"fpga", "asic"}));
   sub->add_option("--fo4-ps", f->fo4_ps, "asic model: one FO4 inverter delay of your library in ps")->default_val(25);
@@ -45,9 +45,9 @@ void AddGenerate(CLI::App& app, Registry& r) {
                  if (f->clock_ns == 0 && (sub->count("--target") || sub->count("--fo4-ps") || sub->count("--asic-adder")))
                    throw Error(Location{"", "", "--target"}, "a delay model only applies with a clock target: give --clock-ns too");
                  if (model::IsGraphManifest(f->model)) {
-                   if (f->clock_ns != 0)
-                     throw Error(Location{f->model, "", "--clock-ns"}, "language models are scheduled by --adders-per-stage only, so far");
-                   return GenerateLm({f->model, f->out, f->k, f->streams});
+                   if (f->clock_ns < 0) throw Error(Location{"", "", "--clock-ns"}, "must be positive");
+                   if (f->fo4_ps <= 0) throw Error(Location{"", "", "--fo4-ps"}, "must be positive");
+                   return GenerateLm({f->model, f->out, f->k, f->streams, f->clock_ns, f->target == "asic", f->fo4_ps, f->asic_adder == "ripple"});
                  }
                  const auto t0 = std::chrono::steady_clock::now();
                  const model::Model m = LoadAnyModel(f->model);

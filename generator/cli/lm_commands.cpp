@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -14,8 +15,10 @@
 #include "driver/generate.h"
 #include "emit/ir2_verilog.h"
 #include "ir2/op_table.h"
+#include "ir2/timing.h"
 #include "ir2/verify.h"
 #include "model/lm_model_io.h"
+#include "passes/ir2_passes.h"
 #include "passes/lower_lm.h"
 #include "reference/lm_reference.h"
 
@@ -40,20 +43,45 @@ struct Lowered {
   hw::ir2::Graph graph;
 };
 
-Lowered Lower(const std::string& path, int k, int streams) {
+Lowered Lower(const std::string& path, const passes::lm::LmLowerOptions& o) {
   Lowered l{model::LoadLmModel(path), {}};
-  passes::lm::LmLowerOptions o;
-  o.adders_per_stage = k;
-  o.streams = streams;
   l.graph = passes::lm::LowerLmModel(l.model, o);
   return l;
+}
+
+// How the pipeline was cut, as interface.json records it (so that `sim` lowers the same design again).
+json TimingJson(const passes::lm::LmLowerOptions& o) {
+  if (o.clock_ns <= 0) return nullptr;
+  json t = {{"clock_ns", o.clock_ns}, {"target", o.asic ? "asic" : "fpga"}};
+  if (o.asic) t["fo4_ps"] = o.asic_library.fo4_ps, t["asic_adder"] = o.asic_library.ripple ? "ripple" : "prefix";
+  return t;
+}
+
+passes::lm::LmLowerOptions OptionsFromInterface(const json& iface) {
+  passes::lm::LmLowerOptions o;
+  o.adders_per_stage = iface.at("adders_per_stage").get<int>();
+  o.streams = iface.at("streams").get<int>();
+  if (iface.contains("clock_target") && !iface.at("clock_target").is_null()) {
+    const json& t = iface.at("clock_target");
+    o.clock_ns = t.at("clock_ns").get<double>();
+    o.asic = t.at("target").get<std::string>() == "asic";
+    if (o.asic) o.asic_library.fo4_ps = t.at("fo4_ps").get<double>(), o.asic_library.ripple = t.at("asic_adder").get<std::string>() == "ripple";
+  }
+  return o;
 }
 
 }  // namespace
 
 int GenerateLm(const LmGenerateFlags& f) {
   const auto t0 = std::chrono::steady_clock::now();
-  const Lowered l = Lower(f.model, f.k, f.streams);
+  passes::lm::LmLowerOptions lo;
+  lo.adders_per_stage = f.k;
+  lo.streams = f.streams;
+  lo.clock_ns = f.clock_ns;
+  lo.asic = f.asic;
+  lo.asic_library.fo4_ps = f.fo4_ps;
+  lo.asic_library.ripple = f.ripple;
+  const Lowered l = Lower(f.model, lo);
   const hw::ir2::Graph& g = l.graph;
   std::vector<emit::EmittedFile> files;
   files.push_back({g.name + ".v", emit::EmitIr2Verilog(g)});
@@ -67,6 +95,7 @@ int GenerateLm(const LmGenerateFlags& f) {
                 {"context", l.model.context},
                 {"vocab", l.model.vocab},
                 {"adders_per_stage", f.k},
+                {"clock_target", TimingJson(lo)},
                 {"clocking", "one token slot per enabled clock; slot n belongs to stream n mod streams"},
                 {"inputs", PortList(g, g.Inputs(), false)},
                 {"outputs", PortList(g, g.Outputs(), true)},
@@ -90,8 +119,21 @@ int GenerateLm(const LmGenerateFlags& f) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cout << fmt::format("language model '{}': context {}, vocabulary {}, {} matrix weights\n", l.model.name, l.model.context,
                            l.model.vocab_size(), l.model.MatrixWeights());
-  std::cout << fmt::format("streams S = {} (the longest feedback loop), latency L = {} clocks, {} adder level(s) per stage\n", g.streams,
-                           g.latency, f.k);
+  // The pipeline's cut and its slowest stage: under the clock target's own model, or for a level schedule under
+  // the fpga model (an estimate of the clock that K allows).
+  passes::ir2::PassOptions po;
+  po.adders_per_stage = lo.adders_per_stage;
+  po.clock_ns = lo.clock_ns > 0 ? lo.clock_ns : 1;  // for a level schedule: the fpga model, measured only
+  po.asic = lo.asic;
+  po.asic_library = lo.asic_library;
+  const hw::ir2::TimingModel model = po.Timing();
+  const std::vector<double> stages = hw::ir2::StageLogicDelays(g, model);
+  const double slowest = (stages.empty() ? 0 : *std::max_element(stages.begin(), stages.end())) + model.RegisterOverheadNs();
+  std::cout << fmt::format("streams S = {} (the longest feedback loop), latency L = {} clocks, {}\n", g.streams, g.latency,
+                           lo.clock_ns > 0 ? fmt::format("clock target {:.2f} ns ({} delay model)", lo.clock_ns, lo.asic ? "asic" : "fpga")
+                                           : fmt::format("{} adder level(s) per stage", f.k));
+  std::cout << fmt::format("slowest stage {:.3f} ns ({:.0f} MHz; {} delays, logic + register overhead, no routing)\n", slowest, 1000 / slowest,
+                           lo.asic ? "asic" : "fpga xc7");
   std::cout << fmt::format("adders {}, multipliers {}, tables {}, pipeline registers {} ({} flip-flops), per-stream state {} bits\n",
                            counts[static_cast<int>(hw::ir2::Op::kAdd)], counts[static_cast<int>(hw::ir2::Op::kMul)],
                            counts[static_cast<int>(hw::ir2::Op::kLut)], counts[static_cast<int>(hw::ir2::Op::kReg)], ff, state_bits);
@@ -104,7 +146,7 @@ int SimLm(const LmSimFlags& f) {
   const json iface = json::parse(ReadFileOrThrow((fs::path(f.rtl) / "interface.json").string(), "interface"));
   if (iface.value("kind", "") != "language-model")
     throw Error(Location{(fs::path(f.rtl) / "interface.json").string(), "", "kind"}, "this RTL is not a language model's");
-  const Lowered l = Lower(f.model, iface.at("adders_per_stage").get<int>(), iface.at("streams").get<int>());
+  const Lowered l = Lower(f.model, OptionsFromInterface(iface));
   const hw::ir2::Graph& g = l.graph;
   const fs::path vfile = fs::path(f.rtl) / (g.name + ".v");
   if (ReadFileOrThrow(vfile.string(), "Verilog") != emit::EmitIr2Verilog(g))

@@ -13,6 +13,10 @@ struct LmGenerateFlags {
   std::string model, out;
   int k = 1;
   int streams = 0;
+  double clock_ns = 0;  // > 0: a clock target instead of K (delay model: asic or fpga)
+  bool asic = false;
+  double fo4_ps = 25;
+  bool ripple = false;
 };
 int GenerateLm(const LmGenerateFlags& f);
 

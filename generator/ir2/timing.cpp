@@ -130,4 +130,20 @@ double TimingModel::Delay(const Graph& g, const Node& n) const {
   }
 }
 
+std::vector<double> StageLogicDelays(const Graph& g, const TimingModel& t) {
+  std::vector<double> chain(g.nodes.size(), 0), worst;
+  for (size_t v = 0; v < g.nodes.size(); ++v) {
+    const Node& n = g.nodes[v];
+    if (n.op == Op::kConst || n.op == Op::kReg || n.op == Op::kInput || n.op == Op::kOutput) continue;
+    const int stage = g.schedule[v].stage;
+    double start = 0;
+    for (const Use& u : n.operands)
+      if (g.schedule[u.node].stage == stage) start = std::max(start, chain[u.node]);
+    chain[v] = start + t.Delay(g, n);
+    if (stage >= static_cast<int>(worst.size())) worst.resize(stage + 1, 0);
+    worst[stage] = std::max(worst[stage], chain[v]);
+  }
+  return worst;
+}
+
 }  // namespace hw::ir2

@@ -38,6 +38,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "ir2/ir.h"
 
@@ -73,6 +74,12 @@ struct TimingModel {
   double MuxNs() const;
   double GateNs(bool is_xor) const;
 };
+
+// The longest chain of logic inside each stage of a scheduled graph (index: stage), in the model's unit (levels or
+// ns; without the register overhead): an op's chain is its delay plus the longest chain among its operands of
+// the same stage; ports, constants and registers start chains at 0. Any schedule can be measured under any
+// model (e.g. a level schedule under the fpga model, for an estimated clock).
+std::vector<double> StageLogicDelays(const Graph& g, const TimingModel& t);
 
 // ns of a w-bit carry-chain adder or comparator in the fpga model.
 double FpgaAdderNs(int width);

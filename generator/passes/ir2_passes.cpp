@@ -103,36 +103,7 @@ class Schedule : public Pass {
       at[i].level = level;
       at[i].stage = stage;
     }
-    // Reads of states and memories move as late as possible: to the stage before their earliest reader (their
-    // readers' levels do not change). Their address (the stream id) is narrow and their data wide, so this
-    // trades long delay lines of data for short ones of the address: fewer flip-flops.
-    {
-      std::vector<int> earliest(g.nodes.size(), INT32_MAX);
-      for (size_t i = 0; i < g.nodes.size(); ++i)
-        for (const Use& u : g.nodes[i].operands) earliest[u.node] = std::min(earliest[u.node], at[i].stage);
-      for (size_t i = 0; i < g.nodes.size(); ++i) {
-        const Node& n = g.nodes[i];
-        if ((n.op != Op::kStateRead && n.op != Op::kMemRead) || earliest[i] == INT32_MAX) continue;
-        const int stage = std::max(at[i].stage, earliest[i] - 1);
-        if (stage == at[i].stage) continue;
-        at[i].stage = stage;
-        at[i].level = std::max(at[i].level, (stage - 1) * k_ + Info(n.op).cost);
-      }
-    }
-    // A write lands no earlier than the stage where the same state or memory is read, so that a token never
-    // reads its own write (docs/architecture.md, "IR v2: timing").
-    std::unordered_map<std::string, int> read_stage;
-    for (size_t i = 0; i < g.nodes.size(); ++i)
-      if (g.nodes[i].op == Op::kStateRead || g.nodes[i].op == Op::kMemRead) {
-        auto [it, fresh] = read_stage.emplace(g.nodes[i].symbol, at[i].stage);
-        if (!fresh) it->second = std::max(it->second, at[i].stage);
-      }
-    for (size_t i = 0; i < g.nodes.size(); ++i) {
-      const Node& n = g.nodes[i];
-      if (n.op != Op::kStateNext && n.op != Op::kMemWrite) continue;
-      const auto it = read_stage.find(n.symbol);
-      if (it != read_stage.end()) at[i].stage = std::max(at[i].stage, it->second);
-    }
+    PlaceStateAccesses(g);
     // Every output leaves in the same clock: the last one's.
     for (size_t i = 0; i < g.nodes.size(); ++i)
       if (g.nodes[i].op == Op::kOutput) at[i].stage = latency;
@@ -142,16 +113,13 @@ class Schedule : public Pass {
 
   // As soon as possible under a delay model: an op joins the latest stage among its operands and starts when
   // its operands of that stage have arrived; if it would end after the stage's budget it starts a new stage
-  // (its operands then come from registers). Graphs with state or memories are not scheduled this way.
+  // (its operands then come from registers). State and memory accesses then move as in the level schedule.
   void RunClocked(Graph& g) {
     std::vector<Slot>& at = g.schedule;
     const double budget = timing_.Budget();
     int latency = 0;
     for (size_t i = 0; i < g.nodes.size(); ++i) {
       const Node& n = g.nodes[i];
-      if (n.op == Op::kStateRead || n.op == Op::kStateNext || n.op == Op::kMemRead || n.op == Op::kMemWrite || n.op == Op::kStreamId)
-        throw Error(Location{g.name, fmt::format("%{}", i), "--clock-ns"},
-                    "a clock target schedules graphs without state or memories only (use --adders-per-stage)");
       int stage = 0;
       for (const Use& u : n.operands)
         if (g.nodes[u.node].op != Op::kConst) stage = std::max(stage, at[u.node].stage);
@@ -172,10 +140,54 @@ class Schedule : public Pass {
       }
       at[i] = Slot{stage, stage, start + d};
     }
+    PlaceStateAccesses(g);
     if (g.inputs_registered) --latency;
     for (size_t i = 0; i < g.nodes.size(); ++i)
       if (g.nodes[i].op == Op::kOutput) at[i].stage = latency + (g.inputs_registered ? 1 : 0);
     g.latency = latency;
+  }
+
+  // Reads move late and writes land no earlier than the reads of their symbol (both schedules).
+  void PlaceStateAccesses(Graph& g) {
+    std::vector<Slot>& at = g.schedule;
+    // Reads of states and memories move as late as possible: to the stage before their earliest reader (their
+    // readers' levels do not change). Their address (the stream id) is narrow and their data wide, so this
+    // trades long delay lines of data for short ones of the address: fewer flip-flops.
+    {
+      std::vector<int> earliest(g.nodes.size(), INT32_MAX);
+      for (size_t i = 0; i < g.nodes.size(); ++i)
+        for (const Use& u : g.nodes[i].operands) earliest[u.node] = std::min(earliest[u.node], at[i].stage);
+      for (size_t i = 0; i < g.nodes.size(); ++i) {
+        const Node& n = g.nodes[i];
+        if ((n.op != Op::kStateRead && n.op != Op::kMemRead) || earliest[i] == INT32_MAX) continue;
+        const int stage = std::max(at[i].stage, earliest[i] - 1);
+        if (stage == at[i].stage) continue;
+        at[i].stage = stage;
+        if (timing_.levels()) {
+          at[i].level = std::max(at[i].level, (stage - 1) * k_ + Info(n.op).cost);
+        } else {  // it starts its new stage
+          at[i].level = stage;
+          at[i].arrival = timing_.Delay(g, n);
+        }
+      }
+    }
+    // A write lands no earlier than the stage where the same state or memory is read, so that a token never
+    // reads its own write (docs/architecture.md, "IR v2: timing").
+    std::unordered_map<std::string, int> read_stage;
+    for (size_t i = 0; i < g.nodes.size(); ++i)
+      if (g.nodes[i].op == Op::kStateRead || g.nodes[i].op == Op::kMemRead) {
+        auto [it, fresh] = read_stage.emplace(g.nodes[i].symbol, at[i].stage);
+        if (!fresh) it->second = std::max(it->second, at[i].stage);
+      }
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      const Node& n = g.nodes[i];
+      if (n.op != Op::kStateNext && n.op != Op::kMemWrite) continue;
+      const auto it = read_stage.find(n.symbol);
+      if (it != read_stage.end() && it->second > at[i].stage) {
+        at[i].stage = it->second;
+        if (!timing_.levels()) at[i].level = it->second, at[i].arrival = 0;
+      }
+    }
   }
 
   int k_;

@@ -34,13 +34,11 @@ struct Reader {
 
 class Sink : public Pass {
  public:
-  explicit Sink(int k, bool clocked) : k_(k), clocked_(clocked) {}
-  bool Applies(const Graph&) const override { return !clocked_; }
+  explicit Sink(const PassOptions& o) : k_(o.adders_per_stage), timing_(o.Timing()) {}
   std::string name() const override { return "sink"; }
   VerifyLevel level() const override { return VerifyLevel::kRanges; }
 
   bool Run(Graph& g) override {
-    if (clocked_) return false;
     for (const Node& n : g.nodes)
       if (n.op == Op::kReg) return false;  // registers already explicit: stages are fixed
     const size_t n_nodes = g.nodes.size();
@@ -69,7 +67,7 @@ class Sink : public Pass {
         const hw::ir2::Slot& at = g.schedule[r.node];
         int lim = Want(g, r.node);
         if (c.op == Op::kOutput) lim = at.stage - 1;  // outputs leave through a register
-        else if (c.op != Op::kReg && !IsWrite(c.op) && (at.stage - 1) * k_ + cost + Info(c.op).cost > at.level) lim = at.stage - 1;
+        else if (c.op != Op::kReg && !IsWrite(c.op) && !FitsBefore(g, i, r.node)) lim = at.stage - 1;
         t_max = std::min(t_max, lim);
       }
       if (t_max <= s) continue;
@@ -93,7 +91,12 @@ class Sink : public Pass {
       }
       if (best_t == s) continue;
       g.schedule[i].stage = best_t;
-      g.schedule[i].level = (best_t - 1) * k_ + cost;
+      if (timing_.levels()) {
+        g.schedule[i].level = (best_t - 1) * k_ + cost;
+      } else {  // it starts its new stage
+        g.schedule[i].level = best_t;
+        g.schedule[i].arrival = timing_.Delay(g, n);
+      }
       Moved(g, i, s);
       if (sym_writes)
         for (int w : *sym_writes)
@@ -115,7 +118,7 @@ class Sink : public Pass {
  private:
   bool Movable(const Node& n) const {
     const auto& info = Info(n.op);
-    if (info.side_effect || info.cost > k_) return false;
+    if (info.side_effect || (timing_.levels() && info.cost > k_)) return false;  // a level schedule: see Schedule
     return n.op != Op::kInput && n.op != Op::kConst && n.op != Op::kStreamId && n.op != Op::kReg;
   }
 
@@ -204,8 +207,16 @@ class Sink : public Pass {
     return writes.empty() || w_max - r_min + 1 <= g.streams;
   }
 
+  // Whether op i, moved into the stage of its reader c and started at the beginning of that stage, still ends
+  // before c starts (c's levels or arrival then do not change).
+  bool FitsBefore(const Graph& g, int i, int c) const {
+    const hw::ir2::Slot& at = g.schedule[c];
+    if (timing_.levels()) return (at.stage - 1) * k_ + Info(g.nodes[i].op).cost + Info(g.nodes[c].op).cost <= at.level;
+    return timing_.Delay(g, g.nodes[i]) + timing_.Delay(g, g.nodes[c]) <= at.arrival + 1e-9;
+  }
+
   int k_;
-  bool clocked_;
+  hw::ir2::TimingModel timing_;
   std::vector<std::vector<Reader>> readers_;
   std::vector<std::vector<Lifetime>> life_;  // per node and result
 };
@@ -227,6 +238,6 @@ int64_t DelayLineBits(const Graph& g) {
   return bits;
 }
 
-std::unique_ptr<Pass> MakeSinkPass(const PassOptions& o) { return std::make_unique<Sink>(o.adders_per_stage, o.clock_ns > 0); }
+std::unique_ptr<Pass> MakeSinkPass(const PassOptions& o) { return std::make_unique<Sink>(o); }
 
 }  // namespace hw::passes::ir2

@@ -30,7 +30,8 @@ namespace hw::passes::ir2 {
 // carried from its stage to its last reader's, in one shared delay line.
 int64_t DelayLineBits(const hw::ir2::Graph& g);
 
-// Does not apply under a clock target (options.clock_ns > 0): its moves are counted in levels.
+// Under a clock target (options.clock_ns > 0) a moved op starts its new stage at time 0 and may join a reader's
+// stage only if it ends before that reader starts; in a level schedule the same holds in levels.
 std::unique_ptr<Pass> MakeSinkPass(const PassOptions& options);
 
 }  // namespace hw::passes::ir2

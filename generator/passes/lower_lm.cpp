@@ -512,13 +512,21 @@ hw::ir2::Graph LowerLmModel(const model::LmModel& m, const LmLowerOptions& o) {
   // next slot). Schedule once to measure it; the schedule does not depend on S. The sink pass's moves
   // are bounded by S, so the measuring run leaves S unbounded; the real run's moves then stay within the S found.
   int streams = std::max(o.streams, 1);
+  passes::ir2::PassOptions timing;
+  timing.adders_per_stage = o.adders_per_stage;
+  timing.clock_ns = o.clock_ns;
+  timing.asic = o.asic;
+  timing.asic_library = o.asic_library;
   if (o.streams == 0) {
     hw::ir2::Graph probe = Build(m, o, 1 << 20);  // no loop bound while measuring
-    for (const char* p : {"range-analysis", "schedule", "sink"}) passes::ir2::MakePass(p, {o.adders_per_stage})->Run(probe);
+    for (const char* p : {"range-analysis", "split-requant", "schedule", "sink"}) {
+      const std::unique_ptr<passes::ir2::Pass> pass = passes::ir2::MakePass(p, timing);
+      if (pass->Applies(probe)) pass->Run(probe);
+    }
     for (const hw::ir2::FeedbackLoop& l : hw::ir2::FeedbackLoops(probe)) streams = std::max(streams, l.clocks());
   }
   hw::ir2::Graph g = Build(m, o, streams);
-  passes::ir2::PassManager pm(passes::ir2::DefaultPipeline(), {o.adders_per_stage});
+  passes::ir2::PassManager pm(passes::ir2::DefaultPipeline(), timing);
   pm.Run(g);
   return g;
 }

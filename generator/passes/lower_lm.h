@@ -9,6 +9,7 @@
 
 #include "arith/cmvm.h"
 #include "ir2/ir.h"
+#include "ir2/timing.h"
 #include "model/lm_model.h"
 
 namespace hw::passes::lm {
@@ -85,6 +86,9 @@ namespace hw::passes::lm {
 struct LmLowerOptions {
   int streams = 0;           // S; 0: the smallest S that fits the longest feedback loop
   int adders_per_stage = 1;  // K
+  double clock_ns = 0;       // > 0: a clock target instead of K (ir2/timing.h)
+  bool asic = false;         // with clock_ns: the asic delay model instead of the fpga one
+  hw::ir2::AsicLibrary asic_library{};
   arith::CmvmOptions cmvm;
 };
 

@@ -142,9 +142,9 @@ TEST(Ir2CosimLm, KernelsMatchTheInterpreter) {
 namespace hw::cosim {
 namespace {
 
-TEST(Ir2CosimLm, WholeModelGreedyAndSampled) {
-  const model::LmModel m = RandomModel(31);
-  const hw::ir2::Graph g = LowerK4(m);
+// The whole model under a schedule, greedy and sampled: the interpreter equals the reference, the RTL equals the
+// interpreter slot by slot.
+void CosimWholeModel(const model::LmModel& m, const hw::ir2::Graph& g, const std::string& tag) {
   std::mt19937_64 rng(8);
   std::vector<LmStreamPlan> plans;
   std::vector<std::vector<int>> prompts;
@@ -159,15 +159,30 @@ TEST(Ir2CosimLm, WholeModelGreedyAndSampled) {
     const LmRun run = RunLmInterpreter(g, plans, sched);
     const auto ref = reference::Generate(m, prompts, m.context + 1, greedy ? std::nullopt : std::optional<uint64_t>(4242));
     for (size_t s = 0; s < plans.size(); ++s) ASSERT_EQ(run.generated[s], ref[s].generated) << "stream " << s;
-    const auto dir = std::filesystem::path(HW_BINARY_DIR) / "test_out" / "ir2_cosim" / (greedy ? "lm_greedy" : "lm_sampled");
+    const auto dir = std::filesystem::path(HW_BINARY_DIR) / "test_out" / "ir2_cosim" / (tag + (greedy ? "_greedy" : "_sampled"));
     const Ir2CosimResult res = CosimIr2(g, sched.slots, dir.string(), greedy ? 3 : 4);
     EXPECT_EQ(res.failed, 0) << res.log;
     long valid = 0;
     for (const auto& t : sched.slots) valid += t.valid;
     EXPECT_EQ(res.passed, valid) << res.log;
-    std::printf("%s: %d streams, latency %d, %zu slots, %ld active tokens; verilator build %.1f s\n", greedy ? "greedy" : "sampled", g.streams,
-                g.latency, sched.slots.size(), run.active_tokens, res.build_seconds);
+    std::printf("%s %s: %d streams, latency %d, %zu slots, %ld active tokens; verilator build %.1f s\n", tag.c_str(), greedy ? "greedy" : "sampled",
+                g.streams, g.latency, sched.slots.size(), run.active_tokens, res.build_seconds);
   }
+}
+
+TEST(Ir2CosimLm, WholeModelGreedyAndSampled) {
+  const model::LmModel m = RandomModel(31);
+  CosimWholeModel(m, LowerK4(m), "lm");
+}
+
+// The same model scheduled by a clock target under the asic delay model (multipliers, tables and the K/V reads
+// placed by delay, sink moving ops within the clock).
+TEST(Ir2CosimLm, WholeModelUnderAClockTarget) {
+  const model::LmModel m = RandomModel(31);
+  passes::lm::LmLowerOptions o;
+  o.clock_ns = 1.5;
+  o.asic = true;
+  CosimWholeModel(m, passes::lm::LowerLmModel(m, o), "lm_asic_1500ps");
 }
 
 }  // namespace

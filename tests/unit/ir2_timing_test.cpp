@@ -87,8 +87,8 @@ TEST(Timing, ClockedLayersStayWithinTheClockAndComputeTheSame) {
       int latency = 0;
       for (int i = 0; i < static_cast<int>(m.layers.size()); ++i) {
         Graph g = passes::LowerLayerToIr2(m, i, passes::ArithChoice{});
-        // the schedule and retime, without registers, to look at stages and arrivals
-        passes::ir2::PassManager({"range-analysis", "split-requant", "schedule", "retime"}, o).Run(g);
+        // the schedule, retime and sink, without registers, to look at stages and arrivals
+        passes::ir2::PassManager({"range-analysis", "split-requant", "schedule", "retime", "sink"}, o).Run(g);
         ExpectWithinClock(g, o.Timing());
         passes::ir2::PassManager({"materialize-registers"}, o).Run(g);
         latency += g.latency;

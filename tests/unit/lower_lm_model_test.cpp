@@ -7,9 +7,11 @@
 
 #include "cosim/lm_cosim.h"
 #include "ir2/op_table.h"
+#include "ir2/timing.h"
 #include "ir2/verify.h"
 #include "model/lm_model_io.h"
 #include "model/random_lm.h"
+#include "passes/ir2_passes.h"
 #include "passes/lower_lm.h"
 #include "reference/lm_reference.h"
 
@@ -21,11 +23,8 @@ model::LmModel Model(uint64_t seed, model::RandomLmSpec spec = {}) {
   return model::ParseLmModel(f.manifest, "lm.json", model::SerializeSafetensors(f.tensors), "lm.safetensors");
 }
 
-TEST(LowerLmModel, InterpreterEqualsTheReferenceStreamByStream) {
-  const model::LmModel m = Model(21);
-  passes::lm::LmLowerOptions o;
-  o.adders_per_stage = 4;
-  const hw::ir2::Graph g = passes::lm::LowerLmModel(m, o);
+// The lowered graph, run by the interpreter over interleaved streams, generates what the reference generates.
+void ExpectInterpreterEqualsReference(const model::LmModel& m, const hw::ir2::Graph& g) {
   ASSERT_GE(g.streams, 2);
   for (const auto& l : hw::ir2::FeedbackLoops(g)) EXPECT_LE(l.clocks(), g.streams) << l.symbol;
   std::mt19937_64 rng(3);
@@ -57,6 +56,34 @@ TEST(LowerLmModel, InterpreterEqualsTheReferenceStreamByStream) {
         }
       }
     }
+  }
+}
+
+TEST(LowerLmModel, InterpreterEqualsTheReferenceStreamByStream) {
+  const model::LmModel m = Model(21);
+  passes::lm::LmLowerOptions o;
+  o.adders_per_stage = 4;
+  ExpectInterpreterEqualsReference(m, passes::lm::LowerLmModel(m, o));
+}
+
+// Under a clock target (fpga and asic delay models) every stage's logic fits the clock, the feedback loops fit
+// the stream count, and the tokens are the reference's.
+TEST(LowerLmModel, ClockTargetsFitAndComputeTheSame) {
+  const model::LmModel m = Model(21);
+  for (const auto& [clock, asic] : {std::pair{12.0, false}, std::pair{18.0, false}, std::pair{1.5, true}, std::pair{3.0, true}}) {
+    passes::lm::LmLowerOptions o;
+    o.clock_ns = clock;
+    o.asic = asic;
+    const hw::ir2::Graph g = passes::lm::LowerLmModel(m, o);
+    passes::ir2::PassOptions po;
+    po.clock_ns = clock;
+    po.asic = asic;
+    const hw::ir2::TimingModel t = po.Timing();
+    const std::vector<double> stages = hw::ir2::StageLogicDelays(g, t);
+    ASSERT_FALSE(stages.empty());
+    for (size_t s = 0; s < stages.size(); ++s) EXPECT_LE(stages[s], t.Budget() + 1e-9) << clock << " ns, stage " << s;
+    for (const auto& l : hw::ir2::FeedbackLoops(g)) EXPECT_LE(l.clocks(), g.streams) << l.symbol;
+    ExpectInterpreterEqualsReference(m, g);
   }
 }
 

@@ -19,10 +19,7 @@ void AddGenerate(CLI::App& app, Registry& r) {
     int k = 1;
     int streams = 0;
     int ir = 2;
-    double clock_ns = 0;
-    std::string target = "fpga";
-    double fo4_ps = 25;
-    std::string asic_adder = "prefix";
+    TimingFlags timing;
     ArithFlags arith;
   };
   auto f = std::make_shared<Flags>();
@@ -33,21 +30,16 @@ void AddGenerate(CLI::App& app, Registry& r) {
   f->arith.AddTo(sub);
   sub->add_option("--dump-dir", f->dump_dir, "write each layer's IR after every pass to DIR/<module>/NN-<pass>.ir");
   sub->add_option("--dump-after", f->dump_after, "only dump after these passes (comma-separated)");
-  sub->add_option("--clock-ns", f->clock_ns, "a clock target in ns instead of --adders-per-stage (delay model: --target)");
-  sub->add_option("--target", f->target, "delay model for --clock-ns: fpga (Xilinx 7-series logic delays) or asic (generic standard cells in FO4 delays)")
-      ->check(CLI::IsMember({"fpga", "asic"}));
-  sub->add_option("--fo4-ps", f->fo4_ps, "asic model: one FO4 inverter delay of your library in ps")->default_val(25);
-  sub->add_option("--asic-adder", f->asic_adder, "asic model: adder structure, prefix (parallel prefix) or ripple (ripple carry)")
-      ->check(CLI::IsMember({"prefix", "ripple"}))
-      ->default_val("prefix");
+  f->timing.AddTo(sub);
   sub->add_option("--streams", f->streams, "language models: stream slots S (default: the smallest that fits the feedback loop)");
-  r.push_back({sub, [f, sub]() {
-                 if (f->clock_ns == 0 && (sub->count("--target") || sub->count("--fo4-ps") || sub->count("--asic-adder")))
-                   throw Error(Location{"", "", "--target"}, "a delay model only applies with a clock target: give --clock-ns too");
+  r.push_back({sub, [f]() {
+                 f->timing.Check();
                  if (model::IsGraphManifest(f->model)) {
-                   if (f->clock_ns < 0) throw Error(Location{"", "", "--clock-ns"}, "must be positive");
-                   if (f->fo4_ps <= 0) throw Error(Location{"", "", "--fo4-ps"}, "must be positive");
-                   return GenerateLm({f->model, f->out, f->k, f->streams, f->clock_ns, f->target == "asic", f->fo4_ps, f->asic_adder == "ripple"});
+                   passes::lm::LmLowerOptions lo;
+                   lo.adders_per_stage = f->k;
+                   lo.streams = f->streams;
+                   f->timing.ApplyTo(lo);
+                   return GenerateLm({f->model, f->out, lo});
                  }
                  const auto t0 = std::chrono::steady_clock::now();
                  const model::Model m = LoadAnyModel(f->model);
@@ -56,23 +48,23 @@ void AddGenerate(CLI::App& app, Registry& r) {
                  o.lower = f->arith.Resolve(m);
                  o.dump_after = f->dump_after;
                  o.dump_dir = f->dump_dir;
-                 o.clock_ns = f->clock_ns;
-                 o.asic = f->target == "asic";
-                 o.asic_library.fo4_ps = f->fo4_ps;
-                 o.asic_library.ripple = f->asic_adder == "ripple";
+                 f->timing.ApplyTo(o);
                  const driver::CompiledDesign c = driver::Compile(m, o);
                  driver::WriteOutputDir(c.files, f->out);
                  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
                  std::cout << fmt::format("model '{}': {} layer(s), {}, arithmetic {}\n", m.name, m.layers.size(),
-                                          f->clock_ns > 0 ? fmt::format("clock target {:.2f} ns ({} delay model)", f->clock_ns, f->target)
+                                          f->timing.clock_ns > 0 ? fmt::format("clock target {:.2f} ns ({} delay model)", f->timing.clock_ns, f->timing.target)
                                                           : fmt::format("{} adder level(s) per stage", f->k),
                                           f->arith.arith);
                  std::cout << report::FormatStatsTable(c.stats);
-                 if (f->clock_ns > 0) {
+                 if (f->timing.clock_ns == 0)
+                   std::cout << fmt::format("slowest stage {:.3f} ns ({:.0f} MHz) estimated with the fpga model (xc7 logic + clock-to-Q, no routing)\n",
+                                            c.stats.total.critical_ns, 1000.0 / c.stats.total.critical_ns);
+                 if (f->timing.clock_ns > 0) {
                    for (const report::LayerStats& l : c.stats.layers)
                      std::cout << fmt::format("  {}: slowest stage {:.3f} ns (logic + clock-to-Q + setup, no routing)\n", l.name, l.critical_ns);
                    std::cout << fmt::format("estimated clock: {:.3f} ns ({:.0f} MHz) against the {:.2f} ns target\n", c.stats.total.critical_ns,
-                                            1000.0 / c.stats.total.critical_ns, f->clock_ns);
+                                            1000.0 / c.stats.total.critical_ns, f->timing.clock_ns);
                  }
                  std::cout << fmt::format("latency: {} clocks (input register + layers); throughput: 1 vector per clock\n",
                                           hw::ir2::Latency(c.design));

@@ -28,6 +28,7 @@ void AddReport(CLI::App& app, Registry& r) {
     std::vector<std::string> flows = {"gate", "xilinx"};
     int k = 1, jobs = 2, timeout = 0;
     double clock_mhz = 200;
+    TimingFlags timing;
     ArithFlags arith;
   };
   auto f = std::make_shared<Flags>();
@@ -43,12 +44,14 @@ void AddReport(CLI::App& app, Registry& r) {
   sub->add_option("--adders-per-stage", f->k, "adder levels between pipeline registers")->default_val(1);
   sub->add_option("--clock-mhz", f->clock_mhz, "language models: the assumed clock for the tokens/s figures")->default_val(200);
   f->arith.AddTo(sub);
+  f->timing.AddTo(sub);
   r.push_back({sub, [f, sub]() {
                  if (model::IsGraphManifest(f->model)) {
                    if (f->synth) throw hw::Error(hw::Location{f->model, "", "--synth"}, "--synth is not supported for language models yet");
                    const model::LmModel lm = model::LoadLmModel(f->model);
                    passes::lm::LmLowerOptions lo;
                    lo.adders_per_stage = f->k;
+                   f->timing.ApplyTo(lo);
                    const report::LmReport rep = report::BuildLmReport(passes::lm::LowerLmModel(lm, lo), lm, f->k, f->clock_mhz);
                    const std::string md = report::LmReportMarkdown(rep);
                    std::filesystem::create_directories(f->out);
@@ -61,6 +64,7 @@ void AddReport(CLI::App& app, Registry& r) {
                  const model::Model m = LoadAnyModel(f->model);
                  driver::GenerateOptions o;
                  o.adders_per_stage = f->k;
+                 f->timing.ApplyTo(o);
                  o.lower = f->arith.Resolve(m);
                  std::cout << fmt::format("model '{}': compiling...\n", m.name) << std::flush;
                  const driver::CompiledDesign c = driver::Compile(m, o);
@@ -96,6 +100,7 @@ void AddReport(CLI::App& app, Registry& r) {
                  }
                  if (f->arith.arith != "cmvm") cmd += " --arith " + f->arith.arith;
                  if (f->k != 1) cmd += fmt::format(" --adders-per-stage {}", f->k);
+                 cmd += f->timing.CommandSuffix();
                  in.command = cmd;
                  (void)sub;
                  std::filesystem::create_directories(f->out);

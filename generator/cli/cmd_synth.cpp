@@ -20,7 +20,7 @@ void AddSynth(CLI::App& app, Registry& r) {
     std::vector<std::string> layers;
     bool compare = false;
     int k = 1, jobs = 2, timeout = 0, behavioral_regs = 1;
-    double clock_ns = 0;
+    TimingFlags timing;
     ArithFlags arith;
   };
   auto f = std::make_shared<Flags>();
@@ -36,13 +36,13 @@ void AddSynth(CLI::App& app, Registry& r) {
   sub->add_option("--timeout", f->timeout, "seconds per yosys run (0: none)")->default_val(0);
   sub->add_option("--work", f->work, "work directory (default <model name>-synth)");
   sub->add_option("--adders-per-stage", f->k, "adder levels between pipeline registers")->default_val(1);
-  sub->add_option("--clock-ns", f->clock_ns, "a clock target in ns instead (fpga delay model, as generate --clock-ns)");
+  f->timing.AddTo(sub);
   f->arith.AddTo(sub);
   r.push_back({sub, [f]() {
                  const model::Model m = LoadAnyModel(f->model);
                  driver::GenerateOptions o;
                  o.adders_per_stage = f->k;
-                 o.clock_ns = f->clock_ns;
+                 f->timing.ApplyTo(o);
                  o.lower = f->arith.Resolve(m);
                  const driver::CompiledDesign c = driver::Compile(m, o);
                  synth::SynthOptions so;
@@ -68,7 +68,7 @@ void AddSynth(CLI::App& app, Registry& r) {
                  // hardwire's own count beside yosys's: pipeline flip-flops (layer modules) and the estimated clock
                  std::cout << fmt::format("hardwire's estimate: {} pipeline flip-flop bits in the layer modules",
                                           c.stats.total.register_bits - static_cast<long>(m.input_length) * m.input.bits);
-                 if (f->clock_ns > 0) std::cout << fmt::format(", slowest stage {:.3f} ns (logic only)", c.stats.total.critical_ns);
+                 if (f->timing.clock_ns > 0) std::cout << fmt::format(", slowest stage {:.3f} ns (logic only)", c.stats.total.critical_ns);
                  std::cout << "\n";
                  bool ok = true;
                  for (const auto& l : results) {

@@ -10,8 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "driver/generate.h"
 #include "model/model.h"
 #include "passes/arith_choice.h"
+#include "passes/lower_lm.h"
 
 namespace hw::cli {
 
@@ -45,6 +47,24 @@ struct ArithFlags {
   int effort = 1;                      // CMVM search effort (arith::CmvmOptions::effort)
   void AddTo(CLI::App* app);
   passes::LowerOptions Resolve(const model::Model& m) const;
+};
+
+// A clock target and its delay model (ir2/timing.h): --clock-ns, --target fpga|asic, --fo4-ps, --asic-adder.
+struct TimingFlags {
+  double clock_ns = 0;
+  std::string target = "fpga";
+  double fo4_ps = 25;
+  std::string asic_adder = "prefix";
+  void AddTo(CLI::App* app);
+  bool asic() const { return target == "asic"; }
+  // Throws hw::Error for a negative clock, a non-positive FO4 or a delay-model option without --clock-ns.
+  void Check() const;
+  void ApplyTo(driver::GenerateOptions& o) const;
+  void ApplyTo(passes::lm::LmLowerOptions& o) const;
+  std::string CommandSuffix() const;  // the options as a command line would repeat them ("" without a clock)
+
+ private:
+  CLI::App* app_ = nullptr;
 };
 
 }  // namespace hw::cli

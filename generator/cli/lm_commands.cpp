@@ -74,13 +74,7 @@ passes::lm::LmLowerOptions OptionsFromInterface(const json& iface) {
 
 int GenerateLm(const LmGenerateFlags& f) {
   const auto t0 = std::chrono::steady_clock::now();
-  passes::lm::LmLowerOptions lo;
-  lo.adders_per_stage = f.k;
-  lo.streams = f.streams;
-  lo.clock_ns = f.clock_ns;
-  lo.asic = f.asic;
-  lo.asic_library.fo4_ps = f.fo4_ps;
-  lo.asic_library.ripple = f.ripple;
+  const passes::lm::LmLowerOptions& lo = f.lower;
   const Lowered l = Lower(f.model, lo);
   const hw::ir2::Graph& g = l.graph;
   std::vector<emit::EmittedFile> files;
@@ -94,7 +88,7 @@ int GenerateLm(const LmGenerateFlags& f) {
                 {"latency", g.latency},
                 {"context", l.model.context},
                 {"vocab", l.model.vocab},
-                {"adders_per_stage", f.k},
+                {"adders_per_stage", lo.adders_per_stage},
                 {"clock_target", TimingJson(lo)},
                 {"clocking", "one token slot per enabled clock; slot n belongs to stream n mod streams"},
                 {"inputs", PortList(g, g.Inputs(), false)},
@@ -131,7 +125,7 @@ int GenerateLm(const LmGenerateFlags& f) {
   const double slowest = (stages.empty() ? 0 : *std::max_element(stages.begin(), stages.end())) + model.RegisterOverheadNs();
   std::cout << fmt::format("streams S = {} (the longest feedback loop), latency L = {} clocks, {}\n", g.streams, g.latency,
                            lo.clock_ns > 0 ? fmt::format("clock target {:.2f} ns ({} delay model)", lo.clock_ns, lo.asic ? "asic" : "fpga")
-                                           : fmt::format("{} adder level(s) per stage", f.k));
+                                           : fmt::format("{} adder level(s) per stage", lo.adders_per_stage));
   std::cout << fmt::format("slowest stage {:.3f} ns ({:.0f} MHz; {} delays, logic + register overhead, no routing)\n", slowest, 1000 / slowest,
                            lo.asic ? "asic" : "fpga xc7");
   std::cout << fmt::format("adders {}, multipliers {}, tables {}, pipeline registers {} ({} flip-flops), per-stream state {} bits\n",

@@ -7,16 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "passes/lower_lm.h"
+
 namespace hw::cli {
 
 struct LmGenerateFlags {
   std::string model, out;
-  int k = 1;
-  int streams = 0;
-  double clock_ns = 0;  // > 0: a clock target instead of K (delay model: asic or fpga)
-  bool asic = false;
-  double fo4_ps = 25;
-  bool ripple = false;
+  passes::lm::LmLowerOptions lower;  // K or a clock target, the stream count
 };
 int GenerateLm(const LmGenerateFlags& f);
 

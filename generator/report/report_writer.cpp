@@ -89,6 +89,8 @@ std::string ReportJson(const ReportInput& in) {
   j["arith"] = in.arith;
   j["adders_per_stage"] = in.adders_per_stage;
   j["latency"] = hw::ir2::Latency(in.design->design);
+  j["timing_model"] = st.timing_model;
+  j["slowest_stage_ns"] = std::round(st.total.critical_ns * 1000) / 1000;
   json layers = json::array();
   for (size_t i = 0; i < st.layers.size(); ++i) {
     const LayerStats& l = st.layers[i];
@@ -108,6 +110,10 @@ std::string ReportJson(const ReportInput& in) {
     e["adder_levels"] = l.levels;
     e["pipeline_stages"] = l.latency;
     e["latency"] = l.latency;
+    json stages = json::array();
+    for (double d : l.stage_logic_ns) stages.push_back(std::round(d * 1000) / 1000);
+    e["stage_logic_ns"] = stages;  // index = stage
+    e["slowest_stage_ns"] = std::round(l.critical_ns * 1000) / 1000;
     if (const synth::LayerSynth* s = FindSynth(in, l.name)) {
       json sy;
       for (const auto& [f, r] : s->ours) sy[f] = FlowJson(r);
@@ -165,16 +171,17 @@ std::string ReportMarkdown(const ReportInput& in) {
                    in.arith, in.adders_per_stage, hw::ir2::Latency(in.design->design));
   s += "## Datapath (from the generator)\n\n";
   s += "| layer | kind | weights | nonzero | signed digits | adders | full-adder bits | registers | register bits | "
-       "adder levels | stages (latency) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+       "adder levels | stages (latency) | slowest stage (ns) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   auto row = [&](const LayerStats& l, const std::string& name, long lat) {
-    return fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", name, l.kind, l.weights,
+    return fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.3f} |\n", name, l.kind, l.weights,
                        l.nonzero_weights, l.nonzero_digits, l.adders, l.adder_bits, l.registers, l.register_bits, l.levels,
-                       lat);
+                       lat, l.critical_ns);
   };
   for (const LayerStats& l : st.layers) s += row(l, l.name, l.latency);
   s += row(st.total, "**total**", hw::ir2::Latency(in.design->design));
   s += "\nFull-adder bits = sum of the widths of all two-input adders/subtractors (incl. the multiply by M); "
-       "registers = pipeline register words, register bits = flip-flops.\n\n";
+       "registers = pipeline register words, register bits = flip-flops. Slowest stage: the longest chain of logic in one "
+       "stage plus the register's clock-to-Q and setup, " + st.timing_model + " (report.json has every stage's figure).\n\n";
   if (in.synth) {
     s += "## Synthesis (yosys, one layer module at a time)\n\n";
     s += "| layer | design | gate cells | transistors | NAND2 eq. | gate depth | LUTs | SRL | CARRY4 | FFs | LUT depth | est. MHz | "

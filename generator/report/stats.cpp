@@ -48,6 +48,10 @@ void Finish(DesignStats& s, long input_bits, int latency) {
 DesignStats ComputeStats(const model::Model& model, const std::vector<hw::ir2::Graph>& layers, const hw::ir2::TimingModel& timing) {
   using hw::ir2::Op;
   DesignStats s;
+  // ns figures: the clock target's model, or the fpga model for a level schedule
+  hw::ir2::TimingModel delays = timing;
+  if (delays.levels()) delays.target = hw::ir2::TimingModel::Target::kFpga, delays.clock_ns = 0;
+  s.timing_model = timing.levels() ? timing.Describe() + "; delays estimated with the fpga model (xc7 logic, no routing)" : timing.Describe();
   int latency = 1;  // the top's input register
   for (size_t i = 0; i < layers.size(); ++i) {
     const hw::ir2::Graph& g = layers[i];
@@ -66,10 +70,9 @@ DesignStats ComputeStats(const model::Model& model, const std::vector<hw::ir2::G
         default: break;
       }
     }
-    for (const hw::ir2::Slot& at : g.schedule) {
-      l.levels = std::max(l.levels, at.level);
-      if (!timing.levels()) l.critical_ns = std::max(l.critical_ns, at.arrival + timing.RegisterOverheadNs());
-    }
+    for (const hw::ir2::Slot& at : g.schedule) l.levels = std::max(l.levels, at.level);
+    l.stage_logic_ns = hw::ir2::StageLogicDelays(g, delays);
+    for (double d : l.stage_logic_ns) l.critical_ns = std::max(l.critical_ns, d + delays.RegisterOverheadNs());
     l.latency = g.latency;
     s.total.critical_ns = std::max(s.total.critical_ns, l.critical_ns);
     latency += g.latency;

@@ -24,10 +24,15 @@ struct LayerStats {
   long register_bits = 0;
   int levels = 0;
   int latency = 0;
-  double critical_ns = 0;  // clock-target schedules: the slowest stage's logic plus clock-to-Q and setup (ns)
+  // The longest chain of logic in each pipeline stage (ns; index = stage) and the slowest stage's logic plus
+  // clock-to-Q and setup: under the clock target's delay model, or for a level schedule (K) under the fpga model,
+  // as an estimate of the clock that K allows. Logic only, no routing.
+  std::vector<double> stage_logic_ns;
+  double critical_ns = 0;
 };
 
 struct DesignStats {
+  std::string timing_model;  // what the ns figures were measured with (TimingModel::Describe)
   std::vector<LayerStats> layers;
   LayerStats total;  // sums; latency = whole design incl. the input register
 };

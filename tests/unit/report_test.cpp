@@ -28,7 +28,26 @@ TEST(Report, JsonAndMarkdownMatchTheStats) {
     EXPECT_EQ(j["layers"][i]["pipeline_stages"], c.stats.layers[i].latency);
     EXPECT_FALSE(j["layers"][i].contains("synth"));
     adders += c.stats.layers[i].adders;
+    // every stage's logic under the fpga model (a K = 1 schedule): one entry per stage up to the layer's last,
+    // the slowest plus clock-to-Q (0.303 ns) is the layer's figure, and one adder (> 1 ns) fits K = 1
+    const auto& stages = j["layers"][i]["stage_logic_ns"];
+    ASSERT_GE(stages.size(), 2u);
+    double worst = 0;
+    for (const auto& d : stages) worst = std::max(worst, d.get<double>());
+    EXPECT_NEAR(j["layers"][i]["slowest_stage_ns"].get<double>(), worst + 0.303, 1e-3);
+    if (c.stats.layers[i].adders > 0) EXPECT_GT(worst, 1.0);
+    EXPECT_LT(worst, 4.0);
   }
+  EXPECT_NE(j["timing_model"].get<std::string>().find("K = 1"), std::string::npos);
+  // under a clock target the figures are the target model's and every stage fits the clock
+  driver::GenerateOptions clocked;
+  clocked.clock_ns = 1.0;
+  clocked.asic = true;
+  const driver::CompiledDesign cc = driver::Compile(m, clocked);
+  ASSERT_FALSE(cc.stats.layers.empty());
+  EXPECT_LE(cc.stats.total.critical_ns, 1.0 + 1e-9);
+  EXPECT_GT(cc.stats.total.critical_ns, 0.5);
+  EXPECT_NE(cc.stats.timing_model.find("asic"), std::string::npos);
   EXPECT_EQ(j["total"]["adders"], adders);
   EXPECT_EQ(j["per_token"]["adders_per_token"], adders);
   EXPECT_EQ(j["latency"], ir2::Latency(c.design));

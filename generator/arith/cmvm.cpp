@@ -621,6 +621,13 @@ AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
   // with the row-difference decompositions unconstrained, so skipped there when those run.
   if (tries == 1 || depth_bound >= 0 || w.rows <= 1 || medium)
     consider(SolveOnce(w, ranges, depth_bound, seed_of(0, 0), blk, lookahead));
+  // Medium depth-bounded problems on the single-solve path (1.5e5 < pair work <= 5e5, e.g. 32 x 32 [129, 255],
+  // 64 x 64 int4): one shared-offset solve as well (N = 32 min-depth 1529.0 -> 1400.2 adders, 17 -> 37 ms per
+  // matrix; 64 x 64 int4 unchanged). Not above 5e5: 128 x 49 int8 gained 3 adders of 7253 for 2x the time.
+  if (tries == 1 && depth_bound >= 0 && work <= 5e5) {
+    AdderGraph g;
+    if (SolveOffsetTree(w, ranges, depth_bound, 0, lookahead, kOffsetMinGain, kMaxOffsets, g)) consider(std::move(g));
+  }
   // Larger sizes: one row-difference decomposition as well (it pays off when rows are alike), from effort 1 also
   // with lookahead 4 (128 x 49 int8, numpy seed 12: 7035.5 -> 7021.5 adders for +30 % time; da4ml 7027.5).
   if (tries == 1 && depth_bound < 0 && w.rows > 1 && work <= decomposed_work) {

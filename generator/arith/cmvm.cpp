@@ -422,7 +422,7 @@ bool SolveDecomposedBounded(const IntMatrix& w, const std::vector<InputRange>& r
 constexpr int kMaxOffsets = 2;
 constexpr int kOffsetMinGain = 1;
 bool SolveOffsetTree(const IntMatrix& w, const std::vector<InputRange>& ranges, int bound, uint64_t seed,
-                     int lookahead, int min_gain, int max_offsets, AdderGraph& out) {
+                     int lookahead, int min_gain, int max_offsets, double min_saving, AdderGraph& out) {
   const int n = w.rows, m = w.cols;
   if (n < 2 || m < 2 || bound < 1 || bound > 30) return false;
   const uint64_t cap = uint64_t{1} << bound;
@@ -518,6 +518,7 @@ bool SolveOffsetTree(const IntMatrix& w, const std::vector<InputRange>& ranges, 
   for (int g = 0; g < ng; ++g)
     if (need[g]) build(build, g);
   std::vector<std::vector<RowTerm>> rows(n);
+  size_t digits = 0, terms = 0;
   for (int r = 0; r < n; ++r) {
     for (const Off& o : offs[r]) {
       if (!need[o.g]) {  // dropped group: undo the offset
@@ -529,7 +530,11 @@ bool SolveOffsetTree(const IntMatrix& w, const std::vector<InputRange>& ranges, 
     }
     for (int c = 0; c < m; ++c)
       for (const SignedDigit& d : CsdDigits(res.at(r, c))) rows[r].push_back({c, d.shift, d.neg});
+    for (int c = 0; c < m; ++c) digits += CsdWeight(w.at(r, c));
+    terms += rows[r].size();
   }
+  // Not worth a CSE run when the offsets remove too few terms (min_saving: a fraction of the CSD digits).
+  if (static_cast<double>(terms) > (1.0 - min_saving) * static_cast<double>(digits)) return false;
   cmvm_detail::CseParams p;
   p.seed = seed;
   p.lookahead = lookahead;
@@ -622,11 +627,14 @@ AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
   if (tries == 1 || depth_bound >= 0 || w.rows <= 1 || medium)
     consider(SolveOnce(w, ranges, depth_bound, seed_of(0, 0), blk, lookahead));
   // Medium depth-bounded problems on the single-solve path (1.5e5 < pair work <= 5e5, e.g. 32 x 32 [129, 255],
-  // 64 x 64 int4): one shared-offset solve as well (N = 32 min-depth 1529.0 -> 1400.2 adders, 17 -> 37 ms per
-  // matrix; 64 x 64 int4 unchanged). Not above 5e5: 128 x 49 int8 gained 3 adders of 7253 for 2x the time.
+  // 64 x 64 int4): one shared-offset solve as well when the offsets remove at least 30 % of the terms (N = 32
+  // min-depth: 40 % of the terms, 1529.0 -> 1400.2 adders, 17 -> 31 ms per matrix; 64 x 64 int4: 22 %, and the
+  // solve never won there, 2784.4 either way, 21 -> 50 ms without the threshold). Not above 5e5 pairs: 128 x 49
+  // int8 gained 3 adders of 7253 for 2x the time.
   if (tries == 1 && depth_bound >= 0 && work <= 5e5) {
     AdderGraph g;
-    if (SolveOffsetTree(w, ranges, depth_bound, 0, lookahead, kOffsetMinGain, kMaxOffsets, g)) consider(std::move(g));
+    if (SolveOffsetTree(w, ranges, depth_bound, 0, lookahead, kOffsetMinGain, kMaxOffsets, 0.3, g))
+      consider(std::move(g));
   }
   // Larger sizes: one row-difference decomposition as well (it pays off when rows are alike), from effort 1 also
   // with lookahead 4 (128 x 49 int8, numpy seed 12: 7035.5 -> 7021.5 adders for +30 % time; da4ml 7027.5).
@@ -647,7 +655,7 @@ AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
       bool any = false;
       for (int t = 0; t < 2 * tries; ++t) {
         AdderGraph g;
-        if (SolveOffsetTree(w, ranges, depth_bound, seed_of(t, 8), lookahead, kOffsetMinGain, kMaxOffsets, g)) {
+        if (SolveOffsetTree(w, ranges, depth_bound, seed_of(t, 8), lookahead, kOffsetMinGain, kMaxOffsets, 0.0, g)) {
           consider(std::move(g));
           any = true;
         }

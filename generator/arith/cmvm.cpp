@@ -460,38 +460,54 @@ bool SolveOffsetTree(const IntMatrix& w, const std::vector<InputRange>& ranges, 
   };
   std::vector<std::vector<Off>> offs(n);
   IntMatrix res = w;
+  // Per row, the residual digit counts of every group (k0) and of every group after every offset (kk) are cached
+  // and recomputed only for the groups overlapping the last offset's group.
+  const int ns = 2 * (top + 1);
+  std::vector<int> k0(ng), kk(static_cast<size_t>(ng) * ns), used(ng);
+  std::vector<char> dirty(ng);
   for (int r = 0; r < n; ++r) {
     int64_t load = 0;
     for (int c = 0; c < m; ++c) load += CsdWeight(w.at(r, c));
+    std::fill(dirty.begin(), dirty.end(), 1);
+    std::fill(used.begin(), used.end(), 0);
     for (;;) {
       int best_gain = 0, bg = -1, bs = 0;
       bool bneg = false;
       int64_t best_dl = 0;
       for (int g = 0; g < ng; ++g) {
-        if (gr[g].c1 - gr[g].c0 < 2) continue;
-        int used = 0;
-        for (const Off& o : offs[r]) used += o.g == g;
-        if (used >= max_offsets) continue;
+        if (gr[g].c1 - gr[g].c0 < 2 || used[g] >= max_offsets) continue;
+        int* kg = &kk[static_cast<size_t>(g) * ns];
+        if (dirty[g]) {
+          dirty[g] = 0;
+          k0[g] = 0;
+          for (int c = gr[g].c0; c < gr[g].c1; ++c) k0[g] += CsdWeight(res.at(r, col[c]));
+          for (int s = 0; s <= top; ++s)
+            for (int sg = 0; sg < 2; ++sg) {
+              const int64_t mm = sg ? -(int64_t{1} << s) : (int64_t{1} << s);
+              int k = 0;
+              for (int c = gr[g].c0; c < gr[g].c1; ++c) k += CsdWeight(res.at(r, col[c]) - mm);
+              kg[2 * s + sg] = k;
+            }
+        }
         const int64_t sload = int64_t{1} << gr[g].depth;
-        int k0 = 0;
-        for (int c = gr[g].c0; c < gr[g].c1; ++c) k0 += CsdWeight(res.at(r, col[c]));
         for (int s = 0; s <= top; ++s)
-          for (bool neg : {false, true}) {
-            const int64_t mm = neg ? -(int64_t{1} << s) : (int64_t{1} << s);
-            int k = 0;
-            for (int c = gr[g].c0; c < gr[g].c1; ++c) k += CsdWeight(res.at(r, col[c]) - mm);
-            const int gain = k0 - 1 - k;
-            const int64_t dl = sload + k - k0;
+          for (int sg = 0; sg < 2; ++sg) {
+            const int k = kg[2 * s + sg];
+            const int gain = k0[g] - 1 - k;
+            const int64_t dl = sload + k - k0[g];
             if (gain < min_gain || load + dl > static_cast<int64_t>(cap)) continue;
             if (bg < 0 || gain > best_gain || (gain == best_gain && dl < best_dl))
-              best_gain = gain, best_dl = dl, bg = g, bs = s, bneg = neg;
+              best_gain = gain, best_dl = dl, bg = g, bs = s, bneg = sg != 0;
           }
       }
       if (bg < 0) break;
       offs[r].push_back({bg, bs, bneg});
+      ++used[bg];
       load += best_dl;
       const int64_t mm = bneg ? -(int64_t{1} << bs) : (int64_t{1} << bs);
       for (int c = gr[bg].c0; c < gr[bg].c1; ++c) res.at(r, col[c]) -= mm;
+      for (int g = 0; g < ng; ++g)
+        if (gr[g].c0 < gr[bg].c1 && gr[bg].c0 < gr[g].c1) dirty[g] = 1;
     }
   }
   std::vector<int> users(ng, 0);

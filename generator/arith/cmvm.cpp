@@ -428,7 +428,9 @@ bool SolveOffsetTree(const IntMatrix& w, const std::vector<InputRange>& ranges, 
   const uint64_t cap = uint64_t{1} << bound;
   int64_t maxabs = 1;
   for (int64_t v : w.w) maxabs = std::max(maxabs, v < 0 ? -v : v);
-  if (maxabs >= (int64_t{1} << 60)) return false;
+  // Offsets stack (up to max_offsets per group on every level of the halving): keep the residuals far from
+  // CsdWeight's 2^62 limit.
+  if (maxabs >= (int64_t{1} << 40)) return false;
   const int top = CeilLog2(static_cast<uint64_t>(maxabs)) + 1;
   // Column order of the halving: identity for seed 0, else a seeded shuffle (the restarts' variety).
   std::vector<int> col(m);
@@ -647,7 +649,7 @@ AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
   // min-depth: 40 % of the terms, 1529.0 -> 1400.2 adders, 17 -> 31 ms per matrix; 64 x 64 int4: 22 %, and the
   // solve never won there, 2784.4 either way, 21 -> 50 ms without the threshold). Not above 5e5 pairs: 128 x 49
   // int8 gained 3 adders of 7253 for 2x the time.
-  if (tries == 1 && depth_bound >= 0 && work <= 5e5) {
+  if (effort >= 1 && tries == 1 && depth_bound >= 0 && work <= 5e5) {
     AdderGraph g;
     if (SolveOffsetTree(w, ranges, depth_bound, 0, lookahead, kOffsetMinGain, kMaxOffsets, 0.3, g))
       consider(std::move(g));
@@ -661,12 +663,13 @@ AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
   if (tries > 1) {
     const IntMatrix wt = Transposed(w);
     const std::vector<InputRange> no_ranges;  // W^T's inputs are W's outputs: no ranges known
-    // Depth-bounded shared offsets (SolveOffsetTree), 2 x tries solves (column orders and tie-breaks seeded).
+    // Depth-bounded shared offsets (SolveOffsetTree), 2 x tries solves (column orders and tie-breaks seeded), from
+    // effort 1 (effort 0 keeps the earlier candidates and graphs).
     // When they beat plain CSE (seed 0), the plain restarts on W and W^T are skipped: at N = 16 min-depth they
-    // never won against the offsets, and skipping them pays for the offset solves (22 -> 19 ms per matrix for
-    // 418.45 -> 382.35 adders).
+    // never won against the offsets, and skipping them pays for the offset solves (N = 16 min-depth, seed 2025:
+    // 418.45 -> 382.35 adders, 22 -> 16 ms per matrix).
     bool offsets_lead = false;
-    if (depth_bound >= 0) {
+    if (depth_bound >= 0 && effort >= 1) {
       const size_t before = best.g.adders.size();
       bool any = false;
       for (int t = 0; t < 2 * tries; ++t) {

@@ -401,6 +401,169 @@ bool SolveDecomposedBounded(const IntMatrix& w, const std::vector<InputRange>& r
   return true;
 }
 
+// Depth-bounded shared offsets ("virtual parent" rows). The columns are halved recursively (in a seeded order;
+// identity for seed 0) into groups: the whole row, its halves, quarters, ... down to pairs. The sum
+// S_g = sum_{c in g} x_c of a group is built from its halves' sums (depth ceil(log2 |g|)), so every sub-sum of a
+// built group is free. A row may write its entries of g as m + (w - m) with m = +-2^s common to the group: one
+// term +-(S_g << s), whose depth-load is 2^{depth S_g}, plus the CSD digits of the residuals w - m. Offsets are
+// chosen greedily per row: the one saving the most terms (then adding the least load), again on the residuals,
+// at most `max_offsets` per (row, group), as long as it saves at least `min_gain` terms and the row's load stays
+// within 2^D. A group is built when two rows or more use it (or it is part of a built group's tree); other
+// offsets are undone. The residual matrix then goes through the bounded CSE with the S_g terms as ordinary
+// (deeper) row terms. This is a row difference against a virtual parent row that costs |g| units of capacity
+// instead of half of it, so it fits where the real-row differences cannot: a [129, 255] row at D = 6 (~55 digits,
+// load ~55 of 64) becomes one S term plus ~2.8 digits per entry (~46 terms, load ~61), and the leading digits of
+// all rows share one tree. Returns false when no group is used by two rows.
+// Measured at N = 16 min-depth (20 matrices, seeds 2025 / 777, 6 solves per matrix unless noted): flat groups
+// (whole row and halves, built separately, 3 seeds x 2) 396.35 / 397.35; the halving tree with at most one offset
+// per (row, group) 393.85 / 392.85 (3 solves), two offsets and gain >= 2 393.30 / 392.85 (3 solves), two offsets
+// and gain >= 1 387.75 / 388.35 (3 solves); seeded column orders 385.55 / 385.80 (3 solves), 382.35 / 383.75
+// (6 solves, kept), 381.30 / 382.50 (10), 380.45 / 380.95 (16).
+constexpr int kMaxOffsets = 2;
+constexpr int kOffsetMinGain = 1;
+bool SolveOffsetTree(const IntMatrix& w, const std::vector<InputRange>& ranges, int bound, uint64_t seed,
+                     int lookahead, int min_gain, int max_offsets, double min_saving, AdderGraph& out) {
+  const int n = w.rows, m = w.cols;
+  if (n < 2 || m < 2 || bound < 1 || bound > 30) return false;
+  const uint64_t cap = uint64_t{1} << bound;
+  int64_t maxabs = 1;
+  for (int64_t v : w.w) maxabs = std::max(maxabs, v < 0 ? -v : v);
+  // Offsets stack (up to max_offsets per group on every level of the halving): keep the residuals far from
+  // CsdWeight's 2^62 limit.
+  if (maxabs >= (int64_t{1} << 40)) return false;
+  const int top = CeilLog2(static_cast<uint64_t>(maxabs)) + 1;
+  // Column order of the halving: identity for seed 0, else a seeded shuffle (the restarts' variety).
+  std::vector<int> col(m);
+  for (int c = 0; c < m; ++c) col[c] = c;
+  if (seed != 0)
+    for (int c = m - 1; c > 0; --c) std::swap(col[c], col[static_cast<int>(cmvm_detail::Mix(seed + c) % static_cast<uint64_t>(c + 1))]);
+  struct Group {
+    int c0, c1, parent, left = -1, right = -1, depth = 0;
+  };
+  std::vector<Group> gr;
+  auto rec = [&](auto&& self, int c0, int c1, int parent) -> int {
+    const int id = static_cast<int>(gr.size());
+    gr.push_back({c0, c1, parent});
+    if (c1 - c0 >= 2) {
+      const int mid = c0 + (c1 - c0 + 1) / 2;
+      const int l = self(self, c0, mid, id);
+      const int r = self(self, mid, c1, id);
+      gr[id].left = l;
+      gr[id].right = r;
+      gr[id].depth = 1 + std::max(gr[l].depth, gr[r].depth);
+    }
+    return id;
+  };
+  rec(rec, 0, m, -1);
+  const int ng = static_cast<int>(gr.size());
+  struct Off {
+    int g, s;
+    bool neg;
+  };
+  std::vector<std::vector<Off>> offs(n);
+  IntMatrix res = w;
+  // Per row, the residual digit counts of every group (k0) and of every group after every offset (kk) are cached
+  // and recomputed only for the groups overlapping the last offset's group.
+  const int ns = 2 * (top + 1);
+  std::vector<int> k0(ng), kk(static_cast<size_t>(ng) * ns), used(ng);
+  std::vector<char> dirty(ng);
+  for (int r = 0; r < n; ++r) {
+    int64_t load = 0;
+    for (int c = 0; c < m; ++c) load += CsdWeight(w.at(r, c));
+    std::fill(dirty.begin(), dirty.end(), 1);
+    std::fill(used.begin(), used.end(), 0);
+    for (;;) {
+      int best_gain = 0, bg = -1, bs = 0;
+      bool bneg = false;
+      int64_t best_dl = 0;
+      for (int g = 0; g < ng; ++g) {
+        if (gr[g].c1 - gr[g].c0 < 2 || used[g] >= max_offsets) continue;
+        int* kg = &kk[static_cast<size_t>(g) * ns];
+        if (dirty[g]) {
+          dirty[g] = 0;
+          k0[g] = 0;
+          for (int c = gr[g].c0; c < gr[g].c1; ++c) k0[g] += CsdWeight(res.at(r, col[c]));
+          for (int s = 0; s <= top; ++s)
+            for (int sg = 0; sg < 2; ++sg) {
+              const int64_t mm = sg ? -(int64_t{1} << s) : (int64_t{1} << s);
+              int k = 0;
+              for (int c = gr[g].c0; c < gr[g].c1; ++c) k += CsdWeight(res.at(r, col[c]) - mm);
+              kg[2 * s + sg] = k;
+            }
+        }
+        const int64_t sload = int64_t{1} << gr[g].depth;
+        for (int s = 0; s <= top; ++s)
+          for (int sg = 0; sg < 2; ++sg) {
+            const int k = kg[2 * s + sg];
+            const int gain = k0[g] - 1 - k;
+            const int64_t dl = sload + k - k0[g];
+            if (gain < min_gain || load + dl > static_cast<int64_t>(cap)) continue;
+            if (bg < 0 || gain > best_gain || (gain == best_gain && dl < best_dl))
+              best_gain = gain, best_dl = dl, bg = g, bs = s, bneg = sg != 0;
+          }
+      }
+      if (bg < 0) break;
+      offs[r].push_back({bg, bs, bneg});
+      ++used[bg];
+      load += best_dl;
+      const int64_t mm = bneg ? -(int64_t{1} << bs) : (int64_t{1} << bs);
+      for (int c = gr[bg].c0; c < gr[bg].c1; ++c) res.at(r, col[c]) -= mm;
+      for (int g = 0; g < ng; ++g)
+        if (gr[g].c0 < gr[bg].c1 && gr[bg].c0 < gr[g].c1) dirty[g] = 1;
+    }
+  }
+  std::vector<int> users(ng, 0);
+  for (int r = 0; r < n; ++r) {
+    std::vector<char> seen(ng, 0);
+    for (const Off& o : offs[r]) seen[o.g] = 1;
+    for (int g = 0; g < ng; ++g) users[g] += seen[g];
+  }
+  std::vector<char> need(ng, 0);
+  bool any = false;
+  for (int g = 0; g < ng; ++g) {  // parents come before their children
+    need[g] = users[g] >= 2 || (gr[g].parent >= 0 && need[gr[g].parent]);
+    any |= users[g] >= 2;
+  }
+  if (!any) return false;
+  GraphBuilder b(m, ranges);
+  std::vector<int> snode(ng, -1);
+  auto build = [&](auto&& self, int g) -> int {
+    if (snode[g] >= 0) return snode[g];
+    if (gr[g].left < 0) return snode[g] = col[gr[g].c0];
+    const int l = self(self, gr[g].left), rr = self(self, gr[g].right);
+    return snode[g] = b.AddAdder(Term{l, 0, false}, Term{rr, 0, false});
+  };
+  for (int g = 0; g < ng; ++g)
+    if (need[g]) build(build, g);
+  std::vector<std::vector<RowTerm>> rows(n);
+  size_t digits = 0, terms = 0;
+  for (int r = 0; r < n; ++r) {
+    for (const Off& o : offs[r]) {
+      if (!need[o.g]) {  // dropped group: undo the offset
+        const int64_t mm = o.neg ? -(int64_t{1} << o.s) : (int64_t{1} << o.s);
+        for (int c = gr[o.g].c0; c < gr[o.g].c1; ++c) res.at(r, col[c]) += mm;
+        continue;
+      }
+      rows[r].push_back({snode[o.g], o.s, o.neg});
+    }
+    for (int c = 0; c < m; ++c)
+      for (const SignedDigit& d : CsdDigits(res.at(r, c))) rows[r].push_back({c, d.shift, d.neg});
+    for (int c = 0; c < m; ++c) digits += CsdWeight(w.at(r, c));
+    terms += rows[r].size();
+  }
+  // Not worth a CSE run when the offsets remove too few terms (min_saving: a fraction of the CSD digits).
+  if (static_cast<double>(terms) > (1.0 - min_saving) * static_cast<double>(digits)) return false;
+  cmvm_detail::CseParams p;
+  p.seed = seed;
+  p.lookahead = lookahead;
+  p.row_capacity.assign(n, cap);
+  RunCse(b, rows, p);
+  b.graph.outputs = FinishRows(b, rows);
+  if (OutputDepth(b.graph) > bound) return false;
+  out = std::move(b.graph);
+  return true;
+}
+
 
 bool Better(const Candidate& x, const Candidate& y) {
   if (x.g.adders.size() != y.g.adders.size()) return x.g.adders.size() < y.g.adders.size();
@@ -481,6 +644,16 @@ AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
   // with the row-difference decompositions unconstrained, so skipped there when those run.
   if (tries == 1 || depth_bound >= 0 || w.rows <= 1 || medium)
     consider(SolveOnce(w, ranges, depth_bound, seed_of(0, 0), blk, lookahead));
+  // Medium depth-bounded problems on the single-solve path (1.5e5 < pair work <= 5e5, e.g. 32 x 32 [129, 255],
+  // 64 x 64 int4): one shared-offset solve as well when the offsets remove at least 30 % of the terms (N = 32
+  // min-depth: 40 % of the terms, 1529.0 -> 1400.2 adders, 17 -> 31 ms per matrix; 64 x 64 int4: 22 %, and the
+  // solve never won there, 2784.4 either way, 21 -> 50 ms without the threshold). Not above 5e5 pairs: 128 x 49
+  // int8 gained 3 adders of 7253 for 2x the time.
+  if (effort >= 1 && tries == 1 && depth_bound >= 0 && work <= 5e5) {
+    AdderGraph g;
+    if (SolveOffsetTree(w, ranges, depth_bound, 0, lookahead, kOffsetMinGain, kMaxOffsets, 0.3, g))
+      consider(std::move(g));
+  }
   // Larger sizes: one row-difference decomposition as well (it pays off when rows are alike), from effort 1 also
   // with lookahead 4 (128 x 49 int8, numpy seed 12: 7035.5 -> 7021.5 adders for +30 % time; da4ml 7027.5).
   if (tries == 1 && depth_bound < 0 && w.rows > 1 && work <= decomposed_work) {
@@ -490,6 +663,24 @@ AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
   if (tries > 1) {
     const IntMatrix wt = Transposed(w);
     const std::vector<InputRange> no_ranges;  // W^T's inputs are W's outputs: no ranges known
+    // Depth-bounded shared offsets (SolveOffsetTree), 2 x tries solves (column orders and tie-breaks seeded), from
+    // effort 1 (effort 0 keeps the earlier candidates and graphs).
+    // When they beat plain CSE (seed 0), the plain restarts on W and W^T are skipped: at N = 16 min-depth they
+    // never won against the offsets, and skipping them pays for the offset solves (N = 16 min-depth, seed 2025:
+    // 418.45 -> 382.35 adders, 22 -> 16 ms per matrix).
+    bool offsets_lead = false;
+    if (depth_bound >= 0 && effort >= 1) {
+      const size_t before = best.g.adders.size();
+      bool any = false;
+      for (int t = 0; t < 2 * tries; ++t) {
+        AdderGraph g;
+        if (SolveOffsetTree(w, ranges, depth_bound, seed_of(t, 8), lookahead, kOffsetMinGain, kMaxOffsets, 0.0, g)) {
+          consider(std::move(g));
+          any = true;
+        }
+      }
+      offsets_lead = any && best.g.adders.size() < before;
+    }
     for (int t = 0; t < tries; ++t) {
       if (depth_bound < 0) {
         // Row-difference decomposition on W and on W^T (transposed back); levels alternate between 1 and 2.
@@ -500,11 +691,11 @@ AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
       } else {
         // Depth-bounded: plain CSE with other tie-breaking on W, and on W^T when the transposed graph
         // happens to meet the bound.
-        if (t > 0) consider(SolveOnce(w, ranges, depth_bound, seed_of(t, 3), blk, lookahead));
+        if (t > 0 && !offsets_lead) consider(SolveOnce(w, ranges, depth_bound, seed_of(t, 3), blk, lookahead));
         // Depth-bounded row differences (pay off when some rows fit in half the capacity).
         if (AdderGraph g; SolveDecomposedBounded(w, ranges, depth_bound, seed_of(t, 5), lookahead, blk, g))
           consider(std::move(g));
-        if (w.rows > 1 && w.cols > 1) {
+        if (w.rows > 1 && w.cols > 1 && !offsets_lead) {
           AdderGraph g = cmvm_detail::TransposeGraph(
               SolveOnce(wt, no_ranges, depth_bound, seed_of(t, 4), blk, lookahead), ranges);
           if (OutputDepth(g) <= depth_bound) consider(std::move(g));

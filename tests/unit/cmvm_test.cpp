@@ -311,6 +311,37 @@ TEST(CmvmOptimize, DepthBoundedRowDifferences) {
   EXPECT_LE(sum / 2, 380.0);  // 354.5 measured; 404.5 without the row differences
 }
 
+TEST(CmvmOptimize, MinDepthSharedOffsets) {
+  // Rows written as +-2^s * (sum of a group of inputs) + residuals (SolveOffsetTree in cmvm.cpp): at the minimum
+  // depth of the published protocol's matrices (16 x 16 uniform in [129, 255], D = 6, rows of ~55 digits against
+  // capacity 64) the leading digits of every row go into one shared tree of depth 4. Exact depth, W rebuilt,
+  // deterministic; the adder counts are held below what the search without the offsets reached.
+  double sum = 0;
+  for (uint64_t s = 0; s < 4; ++s) {
+    const IntMatrix w = RandomMatrix(16, 16, 129, 255, 7000 + s);
+    CmvmOptions o;
+    o.depth_mode = DepthMode::kMinimum;
+    const AdderGraph g = OptimizeCmvm(w, o);
+    ExpectImplements(g, w, MinimumDepth(w));
+    EXPECT_EQ(OutputDepth(g), MinimumDepth(w));
+    if (s == 0) {
+      const AdderGraph again = OptimizeCmvm(w, o);
+      EXPECT_EQ(g.adders, again.adders);
+      EXPECT_EQ(g.outputs, again.outputs);
+    }
+    sum += static_cast<double>(g.adders.size());
+  }
+  EXPECT_LE(sum / 4, 400.0);  // 384.0 measured (377, 385, 379, 395); 426.25 without the offsets
+  // A fixed 12 x 12 matrix (D = 6 as well).
+  const IntMatrix w12 = RandomMatrix(12, 12, 129, 255, 7200);
+  CmvmOptions o;
+  o.depth_mode = DepthMode::kMinimum;
+  const AdderGraph g12 = OptimizeCmvm(w12, o);
+  ExpectImplements(g12, w12, MinimumDepth(w12));
+  EXPECT_EQ(OutputDepth(g12), MinimumDepth(w12));
+  EXPECT_LE(g12.adders.size(), 235u);  // 222 measured; 249 without the offsets
+}
+
 TEST(CmvmOptimize, GaussianLayerBeatsBaselineAndScales) {
   // A Fashion-MNIST-like dense layer (64 x 196, int8 Gaussian weights).
   const IntMatrix w = GaussianInt8(64, 196, 30.0, 5000);

@@ -26,21 +26,20 @@ void TimingFlags::Check() const {
     throw Error(Location{"", "", "--target"}, "a delay model only applies with a clock target: give --clock-ns too");
 }
 
-void TimingFlags::ApplyTo(driver::GenerateOptions& o) const {
-  Check();
-  o.clock_ns = clock_ns;
-  o.asic = asic();
-  o.asic_library.fo4_ps = fo4_ps;
-  o.asic_library.ripple = asic_adder == "ripple";
+namespace {
+// Dense and language-model options name the clock target alike.
+template <class Options>
+void Apply(const TimingFlags& f, Options& o) {
+  f.Check();
+  o.clock_ns = f.clock_ns;
+  o.asic = f.asic();
+  o.asic_library.fo4_ps = f.fo4_ps;
+  o.asic_library.ripple = f.asic_adder == "ripple";
 }
+}  // namespace
 
-void TimingFlags::ApplyTo(passes::lm::LmLowerOptions& o) const {
-  Check();
-  o.clock_ns = clock_ns;
-  o.asic = asic();
-  o.asic_library.fo4_ps = fo4_ps;
-  o.asic_library.ripple = asic_adder == "ripple";
-}
+void TimingFlags::ApplyTo(driver::GenerateOptions& o) const { Apply(*this, o); }
+void TimingFlags::ApplyTo(passes::lm::LmLowerOptions& o) const { Apply(*this, o); }
 
 std::string TimingFlags::CommandSuffix() const {
   if (clock_ns <= 0) return "";

@@ -45,6 +45,7 @@ TEST_P(RandomModelCosim, RtlMatchesReferenceBitForBit) {
   o.lower.arith.mode = mode == 0 ? passes::ArithMode::kCsd : passes::ArithMode::kCmvm;
   o.lower.arith.depth = mode == 2 ? arith::DepthMode::kMinimum : arith::DepthMode::kUnconstrained;
   if (variant == 3) o.clock_ns = 5 + 2 * (seed % 3);
+  o.lower.arith.fewest_registers = variant == 4;  // --registers min: the graph with the fewest flip-flop bits
   const driver::CompiledDesign c = driver::Compile(m, o);
   const std::string rtl = (dir / "rtl").string();
   driver::WriteOutputDir(c.files, rtl);
@@ -66,6 +67,7 @@ TEST_P(RandomModelCosim, RtlMatchesReferenceBitForBit) {
 
 INSTANTIATE_TEST_SUITE_P(Seeds, RandomModelCosim, ::testing::Combine(::testing::Range(1, 37), ::testing::Values(2)));
 INSTANTIATE_TEST_SUITE_P(Clocked, RandomModelCosim, ::testing::Combine(::testing::Range(1, 13), ::testing::Values(3)));
+INSTANTIATE_TEST_SUITE_P(FewestRegisters, RandomModelCosim, ::testing::Combine(::testing::Range(1, 10), ::testing::Values(4)));
 
 }  // namespace
 }  // namespace hw

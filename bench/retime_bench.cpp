@@ -4,7 +4,10 @@
 //     flip-flop bits of the placement without retime (a rank every K levels, delay lines shortened by sink) and
 //     with it, and the latency of each (IR v1's placement, which the figures were measured on, equalled
 //     the first to within 0.1 %: docs/performance.md);
-//   - the retime pass's own time on those models and on one 128 x 784 int8 layer (targets: 2 s and 30 s).
+//   - the retime pass's own time on those models and on one 128 x 784 int8 layer (targets: 2 s and 30 s);
+//   - the same models with `--registers min` (passes/register_choice.h: each layer's graph picked by its flip-flop
+//     bits among the graph as chosen, the min-depth CMVM and the transposed min-depth CMVM), with adders and adder
+//     bits (as `hardwire generate` reports them) next to the default's.
 //
 //   build/bench/retime_bench [--large]      (--large: the 128 x 784 layer instead)
 #include <fmt/format.h>
@@ -19,6 +22,8 @@
 #include "passes/ir2_passes.h"
 #include "passes/lower_layer_ir2.h"
 #include "passes/ir2_sink.h"
+#include "passes/register_choice.h"
+#include "report/stats.h"
 
 using namespace hw;
 
@@ -64,16 +69,20 @@ struct Figures {
   long ff_bits = 0;
   int latency = 0;
   double retime_seconds = 0;
+  long adders = 0, adder_bits = 0;
 };
 
-Figures Measure(const model::Model& m, int k, bool retime) {
+Figures Measure(const model::Model& m, int k, bool retime, bool fewest_registers = false) {
   Figures f;
   std::vector<std::string> pipeline = passes::ir2::DefaultPipeline();
   if (!retime) pipeline.erase(std::find(pipeline.begin(), pipeline.end(), "retime"));
   f.latency = 1;
   f.ff_bits = static_cast<long>(m.input_length) * m.input.bits;  // the top's input register
+  std::vector<hw::ir2::Graph> graphs;
   for (int i = 0; i < static_cast<int>(m.layers.size()); ++i) {
-    hw::ir2::Graph g = passes::LowerLayerToIr2(m, i, passes::ArithChoice{});
+    passes::ArithChoice choice;
+    choice.fewest_registers = fewest_registers;
+    hw::ir2::Graph g = passes::LowerLayerToIr2(m, i, passes::ChooseForRegisters(m, i, choice, {k}));
     passes::ir2::PassManager pm(pipeline, {k});
     pm.Run(g);
     for (const auto& r : pm.records())
@@ -81,7 +90,11 @@ Figures Measure(const model::Model& m, int k, bool retime) {
     for (const hw::ir2::Node& n : g.nodes)
       if (n.op == hw::ir2::Op::kReg) f.ff_bits += hw::ir2::TypeOf(n.range[0]).width;
     f.latency += g.latency;
+    graphs.push_back(std::move(g));
   }
+  const report::DesignStats st = report::ComputeStats(m, graphs);
+  f.adders = st.total.adders;
+  f.adder_bits = st.total.adder_bits;
   return f;
 }
 
@@ -93,13 +106,14 @@ int main(int argc, char** argv) {
     std::vector<std::pair<std::string, model::Model>> models;
     models.push_back({"fashion_mlp", model::LoadModel(std::string(HW_SOURCE_DIR) + "/weights/fashion_mlp/model.json")});
     models.push_back({"jet 16-64-32-32-5 int8, M 31 bits", Mlp("jet_mlp", {16, 64, 32, 32, 5}, true)});
-    std::cout << fmt::format("{:<34} {:>2} | {:>16} | {:>16} | {:>9} | {:>10}\n", "model", "K", "no retime FF (lat)",
-                             "retime", "change", "retime s");
+    std::cout << fmt::format("{:<34} {:>2} | {:>16} | {:>16} | {:>9} | {:>10} | {:>16} | {:>14} | {:>14}\n", "model", "K",
+                             "no retime FF (lat)", "retime", "change", "retime s", "--registers min", "adders", "adder bits");
     for (const auto& [label, m] : models)
       for (int k = 1; k <= 3 && !large; ++k) {
-        const Figures b = Measure(m, k, false), c = Measure(m, k, true);
-        std::cout << fmt::format("{:<34} {:>2} | {:>9} ({:>4}) | {:>9} ({:>4}) | {:>8.1f}% | {:>10.3f}\n", label, k, b.ff_bits,
-                                 b.latency, c.ff_bits, c.latency, 100.0 * (c.ff_bits - b.ff_bits) / b.ff_bits, c.retime_seconds);
+        const Figures b = Measure(m, k, false), c = Measure(m, k, true), r = Measure(m, k, true, true);
+        std::cout << fmt::format("{:<34} {:>2} | {:>9} ({:>4}) | {:>9} ({:>4}) | {:>8.1f}% | {:>10.3f} | {:>9} ({:>4}) | {:>6} -> {:>5} | {:>6} -> {:>5}\n",
+                                 label, k, b.ff_bits, b.latency, c.ff_bits, c.latency, 100.0 * (c.ff_bits - b.ff_bits) / b.ff_bits,
+                                 c.retime_seconds, r.ff_bits, r.latency, c.adders, r.adders, c.adder_bits, r.adder_bits);
       }
     if (large) {
       const model::Model m = Mlp("wide", {784, 128}, false);

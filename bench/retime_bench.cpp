@@ -6,7 +6,10 @@
 //     the first to within 0.1 %: docs/performance.md);
 //   - at K = 1, the part of those bits that delay lines carry beyond each value's first register (the only part
 //     a placement can save there: every op's result is registered once);
-//   - the retime pass's own time on those models and on one 128 x 784 int8 layer (targets: 2 s and 30 s).
+//   - the retime pass's own time on those models and on one 128 x 784 int8 layer (targets: 2 s and 30 s);
+//   - the same models with `--registers min` (passes/register_choice.h: each layer's graph picked by its flip-flop
+//     bits among the graph as chosen, the min-depth CMVM and the transposed min-depth CMVM), with adders and adder
+//     bits (as `hardwire generate` reports them) next to the default's.
 //
 //   build/bench/retime_bench [--large]      (--large: the 128 x 784 layer instead)
 #include <fmt/format.h>
@@ -21,6 +24,8 @@
 #include "passes/ir2_passes.h"
 #include "passes/lower_layer_ir2.h"
 #include "passes/ir2_sink.h"
+#include "passes/register_choice.h"
+#include "report/stats.h"
 
 using namespace hw;
 
@@ -67,16 +72,20 @@ struct Figures {
   long delay_line_bits = 0;  // bits of registers beyond a value's first one (a reg reading a reg or an input port)
   int latency = 0;
   double retime_seconds = 0;
+  long adders = 0, adder_bits = 0;
 };
 
-Figures Measure(const model::Model& m, int k, bool retime) {
+Figures Measure(const model::Model& m, int k, bool retime, bool fewest_registers = false) {
   Figures f;
   std::vector<std::string> pipeline = passes::ir2::DefaultPipeline();
   if (!retime) pipeline.erase(std::find(pipeline.begin(), pipeline.end(), "retime"));
   f.latency = 1;
   f.ff_bits = static_cast<long>(m.input_length) * m.input.bits;  // the top's input register
+  std::vector<hw::ir2::Graph> graphs;
   for (int i = 0; i < static_cast<int>(m.layers.size()); ++i) {
-    hw::ir2::Graph g = passes::LowerLayerToIr2(m, i, passes::ArithChoice{});
+    passes::ArithChoice choice;
+    choice.fewest_registers = fewest_registers;
+    hw::ir2::Graph g = passes::LowerLayerToIr2(m, i, passes::ChooseForRegisters(m, i, choice, {k}));
     passes::ir2::PassManager pm(pipeline, {k});
     pm.Run(g);
     for (const auto& r : pm.records())
@@ -89,7 +98,11 @@ Figures Measure(const model::Model& m, int k, bool retime) {
         if (from == hw::ir2::Op::kReg || from == hw::ir2::Op::kInput) f.delay_line_bits += w;
       }
     f.latency += g.latency;
+    graphs.push_back(std::move(g));
   }
+  const report::DesignStats st = report::ComputeStats(m, graphs);
+  f.adders = st.total.adders;
+  f.adder_bits = st.total.adder_bits;
   return f;
 }
 
@@ -101,13 +114,14 @@ int main(int argc, char** argv) {
     std::vector<std::pair<std::string, model::Model>> models;
     models.push_back({"fashion_mlp", model::LoadModel(std::string(HW_SOURCE_DIR) + "/weights/fashion_mlp/model.json")});
     models.push_back({"jet 16-64-32-32-5 int8, M 31 bits", Mlp("jet_mlp", {16, 64, 32, 32, 5}, true)});
-    std::cout << fmt::format("{:<34} {:>2} | {:>16} | {:>16} | {:>9} | {:>10}\n", "model", "K", "no retime FF (lat)",
-                             "retime", "change", "retime s");
+    std::cout << fmt::format("{:<34} {:>2} | {:>16} | {:>16} | {:>9} | {:>10} | {:>16} | {:>14} | {:>14}\n", "model", "K",
+                             "no retime FF (lat)", "retime", "change", "retime s", "--registers min", "adders", "adder bits");
     for (const auto& [label, m] : models)
       for (int k = 1; k <= 3 && !large; ++k) {
-        const Figures b = Measure(m, k, false), c = Measure(m, k, true);
-        std::cout << fmt::format("{:<34} {:>2} | {:>9} ({:>4}) | {:>9} ({:>4}) | {:>8.1f}% | {:>10.3f}\n", label, k, b.ff_bits,
-                                 b.latency, c.ff_bits, c.latency, 100.0 * (c.ff_bits - b.ff_bits) / b.ff_bits, c.retime_seconds);
+        const Figures b = Measure(m, k, false), c = Measure(m, k, true), r = Measure(m, k, true, true);
+        std::cout << fmt::format("{:<34} {:>2} | {:>9} ({:>4}) | {:>9} ({:>4}) | {:>8.1f}% | {:>10.3f} | {:>9} ({:>4}) | {:>6} -> {:>5} | {:>6} -> {:>5}\n",
+                                 label, k, b.ff_bits, b.latency, c.ff_bits, c.latency, 100.0 * (c.ff_bits - b.ff_bits) / b.ff_bits,
+                                 c.retime_seconds, r.ff_bits, r.latency, c.adders, r.adders, c.adder_bits, r.adder_bits);
         // At K = 1 every op's result is registered once anyway: only the delay lines beyond that can shrink.
         if (k == 1)
           std::cout << fmt::format("{:<34} {:>2} | delay lines beyond each value's first register: {} -> {} bits ({:.1f}%)\n", "", "",

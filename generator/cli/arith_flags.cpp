@@ -40,12 +40,18 @@ void ArithFlags::AddTo(CLI::App* app) {
   app->add_option("--effort", effort, "cmvm search effort: 0 fast (small blocks), 1 default, 2-3 more time for fewer adders")
       ->check(CLI::Range(0, 3))
       ->default_val(1);
+  app->add_option("--registers", registers,
+                  "cmvm: 'min' picks each layer's graph (as chosen, min-depth, or transposed min-depth) by its pipeline "
+                  "flip-flop bits at the same or lower latency")
+      ->check(CLI::IsMember({"default", "min"}))
+      ->default_val("default");
 }
 
 passes::LowerOptions ArithFlags::Resolve(const model::Model& m) const {
   passes::LowerOptions o;
   o.arith = ParseChoice(arith, depth, "--arith/--depth");
   o.arith.effort = effort;
+  o.arith.fewest_registers = registers == "min";
   for (const std::string& spec : per_layer) {
     const auto eq = spec.find('=');
     if (eq == std::string::npos) throw Error(Location{"", "", "--layer-arith"}, "expected NAME=MODE[:DEPTH], got '" + spec + "'");
@@ -57,6 +63,7 @@ passes::LowerOptions ArithFlags::Resolve(const model::Model& m) const {
     o.per_layer[name] = ParseChoice(rest.substr(0, colon), colon == std::string::npos ? depth : rest.substr(colon + 1),
                                     "--layer-arith " + name);
     o.per_layer[name].effort = effort;
+    o.per_layer[name].fewest_registers = registers == "min";
   }
   return o;
 }

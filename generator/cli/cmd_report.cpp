@@ -100,6 +100,7 @@ void AddReport(CLI::App& app, Registry& r) {
                  }
                  if (f->arith.arith != "cmvm") cmd += " --arith " + f->arith.arith;
                  if (f->k != 1) cmd += fmt::format(" --adders-per-stage {}", f->k);
+                 if (f->arith.registers != "default") cmd += " --registers " + f->arith.registers;
                  cmd += f->timing.CommandSuffix();
                  in.command = cmd;
                  (void)sub;

@@ -45,6 +45,7 @@ struct ArithFlags {
   std::string depth = "unconstrained";
   std::vector<std::string> per_layer;  // NAME=MODE[:DEPTH]
   int effort = 1;                      // CMVM search effort (arith::CmvmOptions::effort)
+  std::string registers = "default";   // "min": passes::ArithChoice::fewest_registers
   void AddTo(CLI::App* app);
   passes::LowerOptions Resolve(const model::Model& m) const;
 };

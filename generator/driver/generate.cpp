@@ -14,6 +14,7 @@
 #include "emit/ir2_top.h"
 #include "passes/ir2_passes.h"
 #include "passes/lower_layer_ir2.h"
+#include "passes/register_choice.h"
 
 namespace hw::driver {
 
@@ -93,7 +94,7 @@ CompiledDesign Compile(const model::Model& model, const GenerateOptions& options
   std::vector<hw::ir2::Graph> graphs(n);
   ForEachLayer(n, threads, [&](int i) {
     hw::ir2::Graph& g = graphs[i];
-    g = passes::LowerLayerToIr2(model, i, passes::ChoiceFor(options.lower, model.layers[i].name));
+    g = passes::LowerLayerToIr2(model, i, passes::ChooseForRegisters(model, i, passes::ChoiceFor(options.lower, model.layers[i].name), po));
     const std::string dump = options.dump_dir.empty() ? "" : (fs::path(options.dump_dir) / g.name).string();
     passes::ir2::PassManager(passes::ir2::DefaultPipeline(), po, dump, dump_after).Run(g);
   });

@@ -9,6 +9,7 @@
 #include "explain/cone.h"
 #include "passes/ir2_passes.h"
 #include "passes/lower_layer_ir2.h"
+#include "passes/register_choice.h"
 
 namespace hw::explain {
 
@@ -60,7 +61,7 @@ NeuronExplanation ExplainNeuron(const model::Model& model, int layer, int neuron
 
   // The layer alone, lowered and scheduled as in `generate` (no registers materialized, so every node keeps its
   // id and the stage where it is computed).
-  hw::ir2::Graph g = passes::LowerLayerToIr2(model, layer, choice);
+  hw::ir2::Graph g = passes::LowerLayerToIr2(model, layer, passes::ChooseForRegisters(model, layer, choice, {adders_per_stage}));
   passes::ir2::PassManager({"range-analysis", "schedule", "sink"}, {adders_per_stage}).Run(g);
   std::vector<hw::ir2::Use> y(d->out);
   for (const hw::ir2::Node& n : g.nodes)

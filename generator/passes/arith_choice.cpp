@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "arith/cmvm_cse.h"
 #include "arith/csd.h"
 
 namespace hw::passes {
@@ -37,7 +38,14 @@ arith::AdderGraph BuildLayerGraph(const model::DenseLayer& d, const model::IntTy
   o.extra_depth = choice.extra_depth;
   o.effort = choice.effort;
   o.input_ranges.assign(d.in, arith::InputRange{input_type.min(), input_type.max()});
-  return arith::OptimizeCmvm(d.weight, o);
+  if (!choice.transposed) return arith::OptimizeCmvm(d.weight, o);
+  // W^T's inputs are W's outputs: no ranges known for them (the width cost of the W^T solve is unranged).
+  arith::IntMatrix t{d.weight.cols, d.weight.rows, std::vector<int64_t>(d.weight.w.size())};
+  for (int r = 0; r < d.weight.rows; ++r)
+    for (int c = 0; c < d.weight.cols; ++c) t.at(c, r) = d.weight.at(r, c);
+  const std::vector<arith::InputRange> ranges = std::move(o.input_ranges);
+  o.input_ranges.clear();
+  return arith::cmvm_detail::TransposeGraph(arith::OptimizeCmvm(t, o), ranges);
 }
 
 }  // namespace hw::passes

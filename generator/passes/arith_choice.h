@@ -19,6 +19,14 @@ struct ArithChoice {
   arith::DepthMode depth = arith::DepthMode::kUnconstrained;
   int extra_depth = 0;
   int effort = 1;  // arith::CmvmOptions::effort
+  // CMVM only: solve W^T (at `depth` for W^T) and transpose the graph back (transposition principle), instead of
+  // solving W. Same matrix, a different shape: sums of inputs shared by a few outputs instead of rows finished
+  // one by one, which carries fewer partial sums across pipeline registers on Fashion's fc1 (docs/performance.md,
+  // "Pipeline flip-flops"). Adder depth is not bounded by W's minimum (W^T's is).
+  bool transposed = false;
+  // `--registers min`: the layer's graph is chosen by its pipeline flip-flop bits among a few candidates, not set
+  // by the fields above alone (passes/register_choice.h resolves it into a plain choice).
+  bool fewest_registers = false;
 };
 
 struct LowerOptions {

@@ -1,6 +1,7 @@
 // The shipped Fashion-MNIST model, generated with the default options and co-simulated on the first few
 // hundred test images (preprocessed exactly as for training): 0 mismatches, and the RTL's answers score
-// what the reference scores. The full 10,000-image run is the main job (ctest -L fashion_full).
+// what the reference scores. The full 10,000-image run is the main job (ctest -L fashion_full). Also at K = 2 with
+// `--registers min` (each layer's graph picked by its flip-flop bits: the transposed CMVM for fc1).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -17,7 +18,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class FashionCosim : public ::testing::TestWithParam<int> {};  // K: adder levels per stage
+// K (adder levels per stage), and whether --registers min picks the graphs
+class FashionCosim : public ::testing::TestWithParam<std::tuple<int, bool>> {};
 
 TEST_P(FashionCosim, FirstTestImagesMatchReference) {
   const std::string weights = std::string(HW_SOURCE_DIR) + "/weights/fashion_mlp";
@@ -32,9 +34,12 @@ TEST_P(FashionCosim, FirstTestImagesMatchReference) {
   }
   const reference::Trace t = reference::Run(m, x);
 
-  const fs::path dir = fs::path(HW_BINARY_DIR) / "test_out" / ("fashion_k" + std::to_string(GetParam()));
+  const auto [k, fewest_registers] = GetParam();
+  const fs::path dir =
+      fs::path(HW_BINARY_DIR) / "test_out" / ("fashion_k" + std::to_string(k) + (fewest_registers ? "_registers_min" : ""));
   driver::GenerateOptions o;
-  o.adders_per_stage = GetParam();
+  o.adders_per_stage = k;
+  o.lower.arith.fewest_registers = fewest_registers;
   const driver::CompiledDesign c = driver::Compile(m, o);
   driver::WriteOutputDir(c.files, (dir / "rtl").string());
   cosim::BuildOptions bo;
@@ -50,7 +55,7 @@ TEST_P(FashionCosim, FirstTestImagesMatchReference) {
   EXPECT_GE(correct, n * 80 / 100) << "the RTL's accuracy on the first " << n << " images collapsed";
 }
 
-INSTANTIATE_TEST_SUITE_P(K, FashionCosim, ::testing::Values(1, 3));
+INSTANTIATE_TEST_SUITE_P(K, FashionCosim, ::testing::Values(std::make_tuple(1, false), std::make_tuple(3, false), std::make_tuple(2, true)));
 
 }  // namespace
 }  // namespace hw

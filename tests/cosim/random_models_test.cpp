@@ -45,6 +45,7 @@ TEST_P(RandomModelCosim, RtlMatchesReferenceBitForBit) {
   o.lower.arith.mode = mode == 0 ? passes::ArithMode::kCsd : passes::ArithMode::kCmvm;
   o.lower.arith.depth = mode == 2 ? arith::DepthMode::kMinimum : arith::DepthMode::kUnconstrained;
   if (variant == 3) o.clock_ns = 5 + 2 * (seed % 3);
+  o.lower.arith.fewest_registers = variant == 5;  // --registers min: the graph with the fewest flip-flop bits
   if (variant == 4) {  // the asic delay model: parallel-prefix adders at 0.8-1.6 ns, ripple-carry ones at 3 ns
     o.asic = true;
     o.asic_library.ripple = seed % 2 == 0;
@@ -72,6 +73,7 @@ TEST_P(RandomModelCosim, RtlMatchesReferenceBitForBit) {
 INSTANTIATE_TEST_SUITE_P(Seeds, RandomModelCosim, ::testing::Combine(::testing::Range(1, 37), ::testing::Values(2)));
 INSTANTIATE_TEST_SUITE_P(Clocked, RandomModelCosim, ::testing::Combine(::testing::Range(1, 13), ::testing::Values(3)));
 INSTANTIATE_TEST_SUITE_P(AsicClocked, RandomModelCosim, ::testing::Combine(::testing::Range(1, 5), ::testing::Values(4)));
+INSTANTIATE_TEST_SUITE_P(FewestRegisters, RandomModelCosim, ::testing::Combine(::testing::Range(1, 10), ::testing::Values(5)));
 
 }  // namespace
 }  // namespace hw

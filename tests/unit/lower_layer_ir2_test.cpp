@@ -29,12 +29,15 @@ struct Variant {
 std::vector<Variant> Variants() {
   std::vector<Variant> v;
   for (int k = 1; k <= 3; ++k) {
-    ArithChoice csd, cmvm, mindepth;
+    ArithChoice csd, cmvm, mindepth, transposed;
     csd.mode = ArithMode::kCsd;
     mindepth.depth = arith::DepthMode::kMinimum;
+    transposed.depth = arith::DepthMode::kMinimum;
+    transposed.transposed = true;
     v.push_back({csd, k});
     v.push_back({cmvm, k});
     v.push_back({mindepth, k});
+    v.push_back({transposed, k});
   }
   return v;
 }
@@ -67,7 +70,7 @@ TEST(LowerLayerIr2, InterpretedLayersEqualTheReference) {
       }
     }
   }
-  EXPECT_EQ(models, 24 * 9);
+  EXPECT_EQ(models, 24 * 12);
 }
 
 // docs/semantics.md's threshold worked example: W = [1], thresholds {-3, 5, 9}, output -1 + count, through the

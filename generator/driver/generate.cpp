@@ -94,7 +94,7 @@ CompiledDesign Compile(const model::Model& model, const GenerateOptions& options
   std::vector<hw::ir2::Graph> graphs(n);
   ForEachLayer(n, threads, [&](int i) {
     hw::ir2::Graph& g = graphs[i];
-    g = passes::LowerLayerToIr2(model, i, passes::ChooseForRegisters(model, i, passes::ChoiceFor(options.lower, model.layers[i].name), po));
+    passes::ChooseForRegisters(model, i, passes::ChoiceFor(options.lower, model.layers[i].name), po, &g);
     const std::string dump = options.dump_dir.empty() ? "" : (fs::path(options.dump_dir) / g.name).string();
     passes::ir2::PassManager(passes::ir2::DefaultPipeline(), po, dump, dump_after).Run(g);
   });

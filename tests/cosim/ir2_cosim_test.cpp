@@ -137,6 +137,8 @@ TEST(Ir2CosimLm, KernelsMatchTheInterpreter) {
 // with staggered prompts, bubbles and random ce stalls; every output of every slot (tokens, positions, taps)
 // equals the IR interpreter, whose tokens equal the C++ reference (unit test LowerLmModel).
 #include "cosim/lm_cosim.h"
+#include <cstdlib>
+#include <sys/wait.h>
 #include "reference/lm_reference.h"
 
 namespace hw::cosim {
@@ -173,6 +175,26 @@ void CosimWholeModel(const model::LmModel& m, const hw::ir2::Graph& g, const std
 TEST(Ir2CosimLm, WholeModelGreedyAndSampled) {
   const model::LmModel m = RandomModel(31);
   CosimWholeModel(m, LowerK4(m), "lm");
+}
+
+// Through the command line: `generate --clock-ns T --target asic` records the clock target in interface.json, and
+// `sim` lowers the same design again from it (it refuses RTL that differs), builds it and checks every token.
+TEST(Ir2CosimLm, ClockedDesignThroughTheCommandLine) {
+  const auto dir = std::filesystem::path(HW_BINARY_DIR) / "test_out" / "lm_cli_clocked";
+  std::filesystem::remove_all(dir);
+  model::WriteRandomLm(model::RandomLmSpec{}, 4, dir.string());
+  const std::string m = (dir / "model.json").string(), rtl = (dir / "rtl").string();
+  const std::string hw = std::string(HW_BINARY_DIR) + "/hardwire ";
+  ASSERT_EQ(std::system((hw + "generate " + m + " -o " + rtl + " --clock-ns 3 --target asic --fo4-ps 30 > /dev/null").c_str()), 0);
+  const std::string iface = ReadFileOrThrow(rtl + "/interface.json", "interface");
+  EXPECT_NE(iface.find("\"fo4_ps\": 30"), std::string::npos) << iface;
+  const std::string log = (dir / "sim.log").string();
+  const int status = std::system((hw + "sim " + m + " --rtl " + rtl + " --build-dir " + (dir / "simdir").string() +
+                                  " --prompt ab --prompt ca --greedy > " + log + " 2>&1").c_str());
+  const std::string out = ReadFileOrThrow(log, "sim log");
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  EXPECT_NE(out.find(" passed, 0 failed (tokens"), std::string::npos) << out;
+  EXPECT_EQ(out.find("0 passed, 0 failed (tokens"), std::string::npos) << out;
 }
 
 // The same model scheduled by a clock target under the asic delay model (multipliers, tables and the K/V reads

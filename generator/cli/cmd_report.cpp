@@ -52,7 +52,7 @@ void AddReport(CLI::App& app, Registry& r) {
                    passes::lm::LmLowerOptions lo;
                    lo.adders_per_stage = f->k;
                    f->timing.ApplyTo(lo);
-                   const report::LmReport rep = report::BuildLmReport(passes::lm::LowerLmModel(lm, lo), lm, f->k, f->clock_mhz);
+                   const report::LmReport rep = report::BuildLmReport(passes::lm::LowerLmModel(lm, lo), lm, f->k, f->clock_mhz, passes::lm::Timing(lo));
                    const std::string md = report::LmReportMarkdown(rep);
                    std::filesystem::create_directories(f->out);
                    WriteFileOrThrow((std::filesystem::path(f->out) / "report.json").string(), report::LmReportJson(rep));

@@ -115,14 +115,7 @@ int GenerateLm(const LmGenerateFlags& f) {
                            l.model.vocab_size(), l.model.MatrixWeights());
   // The pipeline's cut and its slowest stage: under the clock target's own model, or for a level schedule under
   // the fpga model (an estimate of the clock that K allows).
-  passes::ir2::PassOptions po;
-  po.adders_per_stage = lo.adders_per_stage;
-  po.clock_ns = lo.clock_ns > 0 ? lo.clock_ns : 1;  // for a level schedule: the fpga model, measured only
-  po.asic = lo.asic;
-  po.asic_library = lo.asic_library;
-  const hw::ir2::TimingModel model = po.Timing();
-  const std::vector<double> stages = hw::ir2::StageLogicDelays(g, model);
-  const double slowest = (stages.empty() ? 0 : *std::max_element(stages.begin(), stages.end())) + model.RegisterOverheadNs();
+  const double slowest = hw::ir2::EstimateSlowestStage(g, passes::lm::Timing(lo)).slowest_ns;
   std::cout << fmt::format("streams S = {} (the longest feedback loop), latency L = {} clocks, {}\n", g.streams, g.latency,
                            lo.clock_ns > 0 ? fmt::format("clock target {:.2f} ns ({} delay model)", lo.clock_ns, lo.asic ? "asic" : "fpga")
                                            : fmt::format("{} adder level(s) per stage", lo.adders_per_stage));

@@ -130,6 +130,21 @@ double TimingModel::Delay(const Graph& g, const Node& n) const {
   }
 }
 
+TimingModel NsModel(const TimingModel& t) {
+  TimingModel m = t;
+  if (m.levels()) m.target = TimingModel::Target::kFpga, m.clock_ns = 0;
+  return m;
+}
+
+StageEstimate EstimateSlowestStage(const Graph& g, const TimingModel& t) {
+  const TimingModel m = NsModel(t);
+  StageEstimate e;
+  for (double d : StageLogicDelays(g, m)) e.slowest_ns = std::max(e.slowest_ns, d);
+  e.slowest_ns += m.RegisterOverheadNs();
+  e.model = t.levels() ? t.Describe() + ", delays of the fpga model (xc7 logic, no routing)" : t.Describe();
+  return e;
+}
+
 std::vector<double> StageLogicDelays(const Graph& g, const TimingModel& t) {
   std::vector<double> chain(g.nodes.size(), 0), worst;
   for (size_t v = 0; v < g.nodes.size(); ++v) {

@@ -81,6 +81,16 @@ struct TimingModel {
 // model (e.g. a level schedule under the fpga model, for an estimated clock).
 std::vector<double> StageLogicDelays(const Graph& g, const TimingModel& t);
 
+// The slowest stage of a scheduled graph in ns, logic plus the register's clock-to-Q and setup: under `t`, or for a
+// level model (K) under the fpga model, as an estimate of the clock that K allows. Also names the model used.
+struct StageEstimate {
+  double slowest_ns = 0;
+  std::string model;  // TimingModel::Describe() of the model the figure was measured with
+};
+StageEstimate EstimateSlowestStage(const Graph& g, const TimingModel& t);
+// The model ns figures are measured with: `t` itself, or the fpga model for a level model.
+TimingModel NsModel(const TimingModel& t);
+
 // ns of a w-bit carry-chain adder or comparator in the fpga model.
 double FpgaAdderNs(int width);
 // FO4 delays of a w-bit adder in the asic model (ripple carry or parallel prefix, see above).

@@ -507,16 +507,21 @@ hw::ir2::Graph Build(const model::LmModel& m, const LmLowerOptions& o, int strea
 
 }  // namespace
 
+passes::ir2::PassOptions PassOptionsOf(const LmLowerOptions& o) {
+  passes::ir2::PassOptions p;
+  p.adders_per_stage = o.adders_per_stage;
+  p.clock_ns = o.clock_ns;
+  p.asic = o.asic;
+  p.asic_library = o.asic_library;
+  return p;
+}
+
 hw::ir2::Graph LowerLmModel(const model::LmModel& m, const LmLowerOptions& o) {
   // The stream count must cover the longest feedback loop (the chosen token is fed back to the same stream's
   // next slot). Schedule once to measure it; the schedule does not depend on S. The sink pass's moves
   // are bounded by S, so the measuring run leaves S unbounded; the real run's moves then stay within the S found.
   int streams = std::max(o.streams, 1);
-  passes::ir2::PassOptions timing;
-  timing.adders_per_stage = o.adders_per_stage;
-  timing.clock_ns = o.clock_ns;
-  timing.asic = o.asic;
-  timing.asic_library = o.asic_library;
+  const passes::ir2::PassOptions timing = PassOptionsOf(o);
   if (o.streams == 0) {
     hw::ir2::Graph probe = Build(m, o, 1 << 20);  // no loop bound while measuring
     for (const char* p : {"range-analysis", "split-requant", "schedule", "sink"}) {

@@ -11,6 +11,7 @@
 #include "ir2/ir.h"
 #include "ir2/timing.h"
 #include "model/lm_model.h"
+#include "passes/ir2_passes.h"
 
 namespace hw::passes::lm {
 
@@ -102,6 +103,10 @@ struct LmLowerOptions {
 //           tap_<value> (the sum of a residual-stream value's elements, for locating a mismatch)
 // Token slot n belongs to stream n mod S. Per-stream state: pos, live, last, rng and the K/V rows of every
 // position of every attention op.
+// The pipeline options (K or the clock target and its delay model) of `o`.
+passes::ir2::PassOptions PassOptionsOf(const LmLowerOptions& o);
+inline hw::ir2::TimingModel Timing(const LmLowerOptions& o) { return PassOptionsOf(o).Timing(); }
+
 hw::ir2::Graph LowerLmModel(const model::LmModel& m, const LmLowerOptions& options);
 
 }  // namespace hw::passes::lm

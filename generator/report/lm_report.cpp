@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cctype>
+#include <cmath>
 #include <map>
 
 #include "ir2/op_table.h"
@@ -40,8 +41,12 @@ nlohmann::json ToJson(const LmGroupStats& s) {
 
 }  // namespace
 
-LmReport BuildLmReport(const hw::ir2::Graph& g, const model::LmModel& m, int adders_per_stage, double clock_mhz) {
+LmReport BuildLmReport(const hw::ir2::Graph& g, const model::LmModel& m, int adders_per_stage, double clock_mhz,
+                       const hw::ir2::TimingModel& timing) {
   LmReport r;
+  const hw::ir2::StageEstimate e = hw::ir2::EstimateSlowestStage(g, timing);
+  r.slowest_stage_ns = e.slowest_ns;
+  r.timing_model = e.model;
   r.model = m.name;
   r.streams = g.streams;
   r.latency = g.latency;
@@ -96,9 +101,11 @@ std::string LmReportMarkdown(const LmReport& r) {
   std::string s = fmt::format("# {}: the language model in RTL\n\n", r.model);
   s += fmt::format("- streams S = {}, latency L = {} clocks, context {}, {} adder level(s) per pipeline stage\n", r.streams, r.latency, r.context,
                    r.adders_per_stage);
-  s += fmt::format("- one token per enabled clock in steady state (all streams live): at an **assumed** {:.0f} MHz clock (no timing model "
-                   "yet: registers are placed by level count, issue 13), {:.0f} tokens/s in aggregate, {:.0f} tokens/s per stream\n",
+  s += fmt::format("- one token per enabled clock in steady state (all streams live): at an **assumed** {:.0f} MHz clock (`--clock-mhz`), "
+                   "{:.0f} tokens/s in aggregate, {:.0f} tokens/s per stream\n",
                    r.clock_mhz, r.clock_mhz * 1e6, r.clock_mhz * 1e6 / r.streams);
+  s += fmt::format("- slowest pipeline stage: {:.3f} ns, i.e. at most {:.0f} MHz ({}; logic and register overhead only, no routing)\n",
+                   r.slowest_stage_ns, 1000 / r.slowest_stage_ns, r.timing_model);
   s += fmt::format("- per-stream state: {} bits per stream, {} bits for all {} streams\n", r.total.state_bits_per_stream,
                    r.total.state_bits_per_stream * static_cast<long>(r.streams), r.streams);
   s += fmt::format("  - K/V cache memory: {} bits per stream, {} bits in all ({:.2f} Mbit)\n", r.kv_bits_per_stream,
@@ -119,6 +126,7 @@ std::string LmReportMarkdown(const LmReport& r) {
 std::string LmReportJson(const LmReport& r) {
   nlohmann::json j = {{"model", r.model},     {"streams", r.streams}, {"latency", r.latency}, {"context", r.context},
                       {"adders_per_stage", r.adders_per_stage}, {"assumed_clock_mhz", r.clock_mhz},
+                      {"slowest_stage_ns", std::round(r.slowest_stage_ns * 1000) / 1000}, {"timing_model", r.timing_model},
                       {"tokens_per_second_aggregate", r.clock_mhz * 1e6}, {"tokens_per_second_per_stream", r.clock_mhz * 1e6 / r.streams},
                       {"kv_cache_bits_per_stream", r.kv_bits_per_stream}, {"kv_cache_bits", r.kv_bits_per_stream * static_cast<long>(r.streams)},
                       {"other_state_bits_per_stream", r.other_state_bits_per_stream}, {"total", ToJson(r.total)}};

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ir2/ir.h"
+#include "ir2/timing.h"
 #include "model/lm_model.h"
 
 namespace hw::report {
@@ -23,7 +24,9 @@ struct LmGroupStats {
 struct LmReport {
   std::string model;
   int streams = 0, latency = 0, context = 0, adders_per_stage = 0;
-  double clock_mhz = 0;
+  double clock_mhz = 0;             // assumed (--clock-mhz), for the tokens/s figures
+  double slowest_stage_ns = 0;      // estimated under `timing_model` (logic + register overhead, no routing)
+  std::string timing_model;
   std::vector<LmGroupStats> ops;     // per model op, in model order, then "control"
   std::vector<LmGroupStats> blocks;  // ops summed by block (b0_*, b1_*, ...; others by name)
   LmGroupStats total;
@@ -31,7 +34,10 @@ struct LmReport {
   long other_state_bits_per_stream = 0;  // position, live flag, last token, random state of one stream
 };
 
-LmReport BuildLmReport(const hw::ir2::Graph& g, const model::LmModel& m, int adders_per_stage, double clock_mhz);
+// `timing`: the model the graph was scheduled with (its slowest stage is estimated under it; a level model under the
+// fpga model).
+LmReport BuildLmReport(const hw::ir2::Graph& g, const model::LmModel& m, int adders_per_stage, double clock_mhz,
+                       const hw::ir2::TimingModel& timing = {});
 std::string LmReportMarkdown(const LmReport& r);
 std::string LmReportJson(const LmReport& r);
 

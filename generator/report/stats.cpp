@@ -49,8 +49,7 @@ DesignStats ComputeStats(const model::Model& model, const std::vector<hw::ir2::G
   using hw::ir2::Op;
   DesignStats s;
   // ns figures: the clock target's model, or the fpga model for a level schedule
-  hw::ir2::TimingModel delays = timing;
-  if (delays.levels()) delays.target = hw::ir2::TimingModel::Target::kFpga, delays.clock_ns = 0;
+  const hw::ir2::TimingModel delays = hw::ir2::NsModel(timing);
   s.timing_model = timing.levels() ? timing.Describe() + "; delays estimated with the fpga model (xc7 logic, no routing)" : timing.Describe();
   int latency = 1;  // the top's input register
   for (size_t i = 0; i < layers.size(); ++i) {

@@ -196,6 +196,17 @@ TEST(LmCli, BadPromptsAndModelsAreRefused) {
     EXPECT_GE(kv, 2 * 8 * 16 * 2);
     EXPECT_EQ(kv + other, j.at("total").at("state_bits_per_stream").get<long>());
     EXPECT_EQ(j.at("kv_cache_bits").get<long>(), kv * j.at("streams").get<long>());
+    // the slowest stage, estimated under the fpga model for a level schedule
+    EXPECT_GT(j.at("slowest_stage_ns").get<double>(), 1.0);
+    EXPECT_NE(j.at("timing_model").get<std::string>().find("K = 4"), std::string::npos);
+  }
+  // under a clock target the report's estimate is the target model's and within the clock
+  r = RunCli("report " + m + " -o " + (dir / "report_asic").string() + " --clock-ns 2 --target asic");
+  EXPECT_EQ(r.status, 0) << r.err;
+  {
+    const auto j = nlohmann::json::parse(ReadFileOrThrow((dir / "report_asic" / "report.json").string(), ""));
+    EXPECT_LE(j.at("slowest_stage_ns").get<double>(), 2.0 + 1e-9);
+    EXPECT_NE(j.at("timing_model").get<std::string>().find("asic"), std::string::npos);
   }
   // generate prints a language model into RTL.
   r = RunCli("generate " + m + " -o " + (dir / "rtl").string() + " --adders-per-stage 4");

@@ -36,20 +36,18 @@ std::string Name(const Design& d, const Endpoint& e) {
 
 // The bundle an endpoint names: a source (an instance output or the design input) or a sink (an instance input or
 // the design output); nullptr if there is none.
-const Bundle* Source(const Design& d, const Endpoint& e) {
-  if (e.instance < 0) return e.port == d.input.name ? &d.input : nullptr;
+const Bundle* EndpointBundle(const Design& d, const Endpoint& e, bool source) {
+  if (e.instance < 0) {
+    const Bundle& port = source ? d.input : d.output;
+    return e.port == port.name ? &port : nullptr;
+  }
   if (e.instance >= static_cast<int>(d.instances.size())) return nullptr;
   const int m = d.instances[e.instance].module;
   if (m < 0 || m >= static_cast<int>(d.modules.size())) return nullptr;
-  return FindBundle(d.modules[m].outputs, e.port);
+  return FindBundle(source ? d.modules[m].outputs : d.modules[m].inputs, e.port);
 }
-const Bundle* Sink(const Design& d, const Endpoint& e) {
-  if (e.instance < 0) return e.port == d.output.name ? &d.output : nullptr;
-  if (e.instance >= static_cast<int>(d.instances.size())) return nullptr;
-  const int m = d.instances[e.instance].module;
-  if (m < 0 || m >= static_cast<int>(d.modules.size())) return nullptr;
-  return FindBundle(d.modules[m].inputs, e.port);
-}
+const Bundle* Source(const Design& d, const Endpoint& e) { return EndpointBundle(d, e, true); }
+const Bundle* Sink(const Design& d, const Endpoint& e) { return EndpointBundle(d, e, false); }
 
 void CheckModule(const Design& d, int index, std::vector<std::string>& errs) {
   const Module& mod = d.modules[index];

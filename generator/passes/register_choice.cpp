@@ -1,5 +1,7 @@
 #include "passes/register_choice.h"
 
+#include <algorithm>
+
 #include "passes/lower_layer_ir2.h"
 
 namespace hw::passes {
@@ -13,25 +15,31 @@ ArithChoice ChooseForRegisters(const model::Model& model, int index, const Arith
     if (lowered) *lowered = LowerLayerToIr2(model, index, plain);
     return plain;
   }
-  std::vector<ArithChoice> candidates = {plain};
-  ArithChoice min = plain;
-  min.depth = arith::DepthMode::kMinimum;
-  min.transposed = false;
-  if (plain.depth != arith::DepthMode::kMinimum || plain.transposed) candidates.push_back(min);
-  min.transposed = true;
-  if (!plain.transposed || plain.depth != arith::DepthMode::kMinimum) candidates.push_back(min);
+  // Candidates in order of preference on ties; one that equals an earlier one (e.g. min-depth when that is the
+  // choice already) is not solved twice.
+  std::vector<ArithChoice> candidates;
+  auto add = [&](const ArithChoice& c) {
+    const auto same = [&](const ArithChoice& o) {
+      return o.depth == c.depth && o.transposed == c.transposed && o.effort == c.effort &&
+             (c.depth != arith::DepthMode::kMinimumPlusK || o.extra_depth == c.extra_depth);
+    };
+    if (std::none_of(candidates.begin(), candidates.end(), same)) candidates.push_back(c);
+  };
+  auto shape = [&](bool transposed, arith::DepthMode depth, int extra_depth, int effort) {
+    ArithChoice c = plain;
+    c.transposed = transposed, c.depth = depth, c.extra_depth = extra_depth, c.effort = effort;
+    return c;
+  };
+  using arith::DepthMode;
+  add(plain);
+  add(shape(false, DepthMode::kMinimum, 0, plain.effort));
+  add(shape(true, DepthMode::kMinimum, 0, plain.effort));
   // More shapes (jet-shaped model at K = 2: 64,835 -> 62,533 bits; Fashion unchanged, +1.6 s of solves)
   for (const bool t : {false, true}) {
-    ArithChoice c = plain;
-    c.transposed = t;
-    c.depth = arith::DepthMode::kMinimumPlusK, c.extra_depth = 1;
-    candidates.push_back(c);
-    c.depth = arith::DepthMode::kMinimum, c.effort = 0;
-    candidates.push_back(c);
+    add(shape(t, DepthMode::kMinimumPlusK, 1, plain.effort));
+    add(shape(t, DepthMode::kMinimum, 0, 0));
   }
-  ArithChoice free_t = plain;
-  free_t.transposed = true, free_t.depth = arith::DepthMode::kUnconstrained;
-  if (!plain.transposed || plain.depth != arith::DepthMode::kUnconstrained) candidates.push_back(free_t);
+  add(shape(true, DepthMode::kUnconstrained, 0, plain.effort));
   struct Figures {
     long bits = 0, adders = 0;
     int latency = 0;

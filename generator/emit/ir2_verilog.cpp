@@ -275,15 +275,37 @@ class Printer {
         else if (u.neg) sum = n.add == 0 ? "-" + term : fmt::format("{} - {}", Lit(tw, n.add), term);
         else sum = n.add == 0 ? term : fmt::format("{} + {}", term, Lit(tw, n.add));
         const std::string low = w == tw ? "" : (w == 1 ? "[0]" : fmt::format("[{}:0]", w - 1));
+        const hw::ir2::RequantClamp c = hw::ir2::ClampOf(g_, n);
+        const bool saturate = (clamp_lo || clamp_hi) && c.bit_tests;
+        // A saturation reads the low bits, the sign and the bits from a bound's bit up: any others are unused.
+        const int lowest_tested = std::min(clamp_hi ? c.hi_bit : tw - 1, clamp_lo && n.lo != 0 ? c.lo_bit : tw - 1);
+        const bool unused_bits = saturate && lowest_tested > w;
+        if (unused_bits) s += "  /* verilator lint_off UNUSEDSIGNAL */\n";
         if (n.shift == 0) {
           s += Decl(i, 0, fmt::format("  wire {}{}_shr = {};\n", Vec(tw), nm, sum));
         } else {
           s += Decl(i, 0, fmt::format("  wire {}{}_sum = {};\n", Vec(tw), nm, sum));
           s += fmt::format("  wire {}{}_shr = $signed({}_sum) >>> {};\n", Vec(tw), nm, nm, n.shift);
         }
+        if (unused_bits) s += "  /* verilator lint_on UNUSEDSIGNAL */\n";
         std::string e = fmt::format("{}_shr{}", nm, low);
-        if (clamp_hi) e = fmt::format("($signed({}_shr) > $signed({})) ? {} : {}", nm, Lit(tw, n.hi), Lit(w, n.hi), e);
-        if (clamp_lo) e = fmt::format("($signed({}_shr) < $signed({})) ? {} : {}", nm, Lit(tw, n.lo), Lit(w, n.lo), clamp_hi ? "(" + e + ")" : e);
+        if (saturate) {
+          // A saturation: the bounds are 0, -2^k or 2^k - 1, so each test reads the sign and the bits from the
+          // bound's bit up (all copies of the sign inside the range): no comparator.
+          auto bits = [&](int from) {
+            return from == tw - 2 ? fmt::format("{}_shr[{}]", nm, from) : fmt::format("{}_shr[{}:{}]", nm, tw - 2, from);
+          };
+          std::string over, under;
+          if (clamp_hi) over = fmt::format("!{}_shr[{}] && |{}", nm, tw - 1, bits(c.hi_bit));
+          if (clamp_lo) under = n.lo == 0 ? fmt::format("{}_shr[{}]", nm, tw - 1) : fmt::format("{}_shr[{}] && !(&{})", nm, tw - 1, bits(c.lo_bit));
+          s += fmt::format("  // Saturate to [{}, {}]: {}{}{}.\n", n.lo, n.hi, clamp_lo ? (n.lo == 0 ? "below if negative" : fmt::format("below if negative and bits {}.. not all ones", c.lo_bit)) : "",
+                           clamp_lo && clamp_hi ? ", " : "", clamp_hi ? fmt::format("above if positive and any of bits {}.. set", c.hi_bit) : "");
+          if (clamp_hi) e = fmt::format("({}) ? {} : {}", over, Lit(w, n.hi), e);
+          if (clamp_lo) e = fmt::format("({}) ? {} : {}", under, Lit(w, n.lo), clamp_hi ? "(" + e + ")" : e);
+        } else {
+          if (clamp_hi) e = fmt::format("($signed({}_shr) > $signed({})) ? {} : {}", nm, Lit(tw, n.hi), Lit(w, n.hi), e);
+          if (clamp_lo) e = fmt::format("($signed({}_shr) < $signed({})) ? {} : {}", nm, Lit(tw, n.lo), Lit(w, n.lo), clamp_hi ? "(" + e + ")" : e);
+        }
         if (!clamp_lo && !clamp_hi && tw != w) {
           return s + fmt::format("  // The value fits in {} bits: the bits above are copies of its sign (or zero).\n"
                                  "  /* verilator lint_off UNUSEDSIGNAL */\n  wire {}{}_keep = {}_shr;\n  /* verilator lint_on UNUSEDSIGNAL */\n"

@@ -254,6 +254,35 @@ Range OperandRange(const Graph& g, const Use& u) {
   return u.neg ? Range{Sat(-b), Sat(-a)} : Range{Sat(a), Sat(b)};
 }
 
+namespace {
+// k if v = 2^k (v > 0), else -1.
+int Log2Exact(int64_t v) { return v > 0 && (v & (v - 1)) == 0 ? 63 - __builtin_clzll(static_cast<uint64_t>(v)) : -1; }
+}  // namespace
+
+RequantClamp ClampOf(const Graph& g, const Node& n) {
+  RequantClamp c;
+  const Use& u = n.operands[0];
+  c.rounding_adder = n.add != 0 || u.neg;
+  const Range a = OperandRange(g, u);
+  c.lo = ((a.lo + n.add) >> n.shift) < n.lo;
+  c.hi = ((a.hi + n.add) >> n.shift) > n.hi;
+  if (c.lo) {
+    c.lo_bit = n.lo == 0 ? 0 : Log2Exact(-n.lo);
+    c.bit_tests &= n.lo == 0 || c.lo_bit >= 0;
+  }
+  if (c.hi) {
+    c.hi_bit = n.hi >= 0 && n.hi < std::numeric_limits<int64_t>::max() ? Log2Exact(n.hi + 1) : -1;
+    c.bit_tests &= c.hi_bit >= 0;
+  }
+  return c;
+}
+
+int Cost(const Graph& g, const Node& n) {
+  if (n.op != Op::kRequant || n.range.empty()) return Info(n.op).cost;
+  const RequantClamp c = ClampOf(g, n);
+  return c.rounding_adder || !c.bit_tests ? 1 : 0;
+}
+
 bool ComparePredicate(int pred, int64_t a, int64_t b) {
   switch (pred) {
     case 0: return a < b;

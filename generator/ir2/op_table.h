@@ -44,7 +44,7 @@ struct OpInfo {
   int max_operands;  // -1: no limit
   int results;       // 0, 1 or 2 (state_read: 1 per lane of its state, see Results())
   SymbolKind symbol;
-  int cost;          // timing model: adder levels this op adds (0: wiring or a port)
+  int cost;          // timing model: adder levels this op adds (0: wiring or a port); see Cost() for requant
   bool side_effect;  // state_next, mem_write, output: kept even without readers
   // Range of result `r` from the operands' ranges (already computed).
   Range (*range)(const Graph& g, const Node& n, int r);
@@ -62,6 +62,19 @@ const std::vector<OpInfo>& AllOps();
 int Results(const Graph& g, const Node& n);
 // The range of operand `u` as its reader sees it: +-(value << shift) (saturated at +-2^62 like every range).
 Range OperandRange(const Graph& g, const Use& u);
+// A requant's clamp as hardware. The value clamped is v = (a + add) >> shift; a bound is crossed only if v's range
+// reaches past it. A bound 0, -2^k or 2^k - 1 (the limits of a k- or (k+1)-bit type) is tested by reading bits
+// (the sign, and whether the bits above the bound's are all copies of it): a saturation, no comparator.
+struct RequantClamp {
+  bool lo = false, hi = false;  // the test of each bound can trigger
+  int lo_bit = 0, hi_bit = 0;   // lo = 0 or -2^lo_bit, hi = 2^hi_bit - 1 (when bit_tests)
+  bool bit_tests = true;        // every test that can trigger reads bits only
+  bool rounding_adder = false;  // add != 0 or a negated operand: the requant has its own adder
+};
+RequantClamp ClampOf(const Graph& g, const Node& requant);
+// Adder levels node `n` adds in the level model: its table cost, except a requant with no rounding adder whose
+// clamp is a saturation or never triggers (0: the shift is wiring, a saturation reads bits).
+int Cost(const Graph& g, const Node& n);
 // `a PRED b` for predicate index `pred` into kPredicates (lt le eq ne gt ge): the cmp op's meaning.
 bool ComparePredicate(int pred, int64_t a, int64_t b);
 

@@ -82,12 +82,18 @@ double TimingModel::CompareNs(int width) const {
 
 double TimingModel::MuxNs() const { return target == Target::kFpga ? kLut : kXor * asic.fo4_ps / 1000; }
 
+double TimingModel::ReduceNs(int bits) const {
+  // fpga: a tree of LUT6s (6 inputs each); asic: a tree of 2-input AND/OR gates
+  int levels = 0;
+  for (int n = std::max(2, bits); n > 1; n = (n + (target == Target::kFpga ? 5 : 1)) / (target == Target::kFpga ? 6 : 2)) ++levels;
+  return target == Target::kFpga ? levels * kLut : levels * kAnd * asic.fo4_ps / 1000;
+}
+
 double TimingModel::GateNs(bool is_xor) const { return target == Target::kFpga ? kLut : (is_xor ? kXor : kAnd) * asic.fo4_ps / 1000; }
 
 double TimingModel::Delay(const Graph& g, const Node& n) const {
-  const int cost = Info(n.op).cost;
-  if (levels()) return cost;
-  if (cost == 0) return 0;
+  if (levels()) return Cost(g, n);
+  if (Info(n.op).cost == 0) return 0;
   const bool fpga = target == Target::kFpga;
   const double fo4 = asic.fo4_ps / 1000;
   const int w = n.range.empty() ? 1 : TypeOf(n.range[0]).width;
@@ -99,11 +105,14 @@ double TimingModel::Delay(const Graph& g, const Node& n) const {
     }
     case Op::kRequant: {
       const Use& u = n.operands[0];
-      const Range a = OperandRange(g, u);
-      double t = (n.add != 0 || u.neg) ? AdderNs(WidthOf(g, u) + u.shift + 1) : 0;
-      const int64_t lo = (a.lo + n.add) >> n.shift, hi = (a.hi + n.add) >> n.shift;
-      if (u.neg || lo < n.lo || hi > n.hi) t += CompareNs(WidthOf(g, u) + u.shift + 1) + MuxNs();  // compare + select
-      return t;
+      const RequantClamp c = ClampOf(g, n);
+      const int sw = WidthOf(g, u) + u.shift + 1;  // the rounded sum, signed
+      double t = c.rounding_adder ? AdderNs(sw) : 0;
+      if (!c.lo && !c.hi) return t;
+      if (!c.bit_tests) return t + CompareNs(sw) + MuxNs();  // compare + select
+      // A saturation: an AND/OR of the bits above the bound (and the sign), then the select.
+      const int tested = sw - n.shift - std::min(c.lo ? c.lo_bit : sw, c.hi ? c.hi_bit : sw);
+      return t + ReduceNs(std::max(2, tested)) + MuxNs();
     }
     case Op::kCmp: return CompareNs(std::max(WidthOf(g, n.operands[0]), WidthOf(g, n.operands[1])) + 1);
     case Op::kMax: case Op::kCmpSel: {

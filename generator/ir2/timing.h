@@ -1,7 +1,8 @@
 // Timing models: how long an op takes, and how much fits between two registers.
 //
 //   levels (default, `--adders-per-stage K`): every op costs its op-table cost in adder levels (an add 1, a
-//           multiplier 2); a stage holds at most K levels.
+//           multiplier 2; a requant with no rounding adder whose clamp is a saturation 0: ir2::Cost); a stage
+//           holds at most K levels.
 //   fpga   (`--clock-ns T --target fpga`): logic delays in ns of a Xilinx 7-series slice, from the cell timing
 //           annotations of yosys's own xc7 library (/usr/share/yosys/xilinx/cells_sim.v, yosys 0.23; figures
 //           from prjxray-db's Artix-7 timing database, the data behind yosys's abc9 timing-driven mapping):
@@ -14,7 +15,9 @@
 //             t(w) = 0.642 + 0.582                               for w <= 4
 //             t(w) = 0.642 + 0.508 + 0.114 * (ceil(w/4) - 2) + 0.313   for w > 4
 //           a select or a bitwise op one LUT (0.642), a requant its rounding adder plus, when a clamp can
-//           trigger, a comparator and a LUT for the select; a stage's budget is T - 0.303 (clock to Q) - 0.
+//           trigger, a comparator and a LUT for the select, or for a saturation (bounds 0, -2^k, 2^k - 1: see
+//           RequantClamp) a LUT6 tree over the tested bits instead of the comparator; a stage's budget is
+//           T - 0.303 (clock to Q) - 0.
 //           Routing delays are not included: these are logic-only estimates, as yosys's `sta` gives them.
 //           Ops the dense chain does not use (multipliers, tables, variable shifts, state and memories) get
 //           coarse LUT-level estimates (see timing.cpp) and are not calibrated.
@@ -72,6 +75,7 @@ struct TimingModel {
   double AdderNs(int width) const;
   double CompareNs(int width) const;
   double MuxNs() const;
+  double ReduceNs(int bits) const;  // an AND / OR of `bits` bits
   double GateNs(bool is_xor) const;
 };
 

@@ -73,7 +73,7 @@ class Schedule : public Pass {
     int latency = 0;
     for (size_t i = 0; i < g.nodes.size(); ++i) {
       const Node& n = g.nodes[i];
-      const int cost = Info(n.op).cost;
+      const int cost = Cost(g, n);
       int level = 0, stage = 0, max_stage = 0;
       for (const Use& u : n.operands) {
         if (g.nodes[u.node].op == Op::kConst) continue;
@@ -164,7 +164,7 @@ class Schedule : public Pass {
         if (stage == at[i].stage) continue;
         at[i].stage = stage;
         if (timing_.levels()) {
-          at[i].level = std::max(at[i].level, (stage - 1) * k_ + Info(n.op).cost);
+          at[i].level = std::max(at[i].level, (stage - 1) * k_ + Cost(g, n));
         } else {  // it starts its new stage
           at[i].level = stage;
           at[i].arrival = timing_.Delay(g, n);

@@ -60,7 +60,7 @@ class Sink : public Pass {
       const Node& n = g.nodes[i];
       if (!Movable(n) || readers_[i].empty()) continue;
       const int s = g.schedule[i].stage;
-      const int cost = Info(n.op).cost;
+      const int cost = Cost(g, n);
       int t_max = INT_MAX;
       for (const Reader& r : readers_[i]) {
         const Node& c = g.nodes[r.node];
@@ -211,7 +211,7 @@ class Sink : public Pass {
   // before c starts (c's levels or arrival then do not change).
   bool FitsBefore(const Graph& g, int i, int c) const {
     const hw::ir2::Slot& at = g.schedule[c];
-    if (timing_.levels()) return (at.stage - 1) * k_ + Info(g.nodes[i].op).cost + Info(g.nodes[c].op).cost <= at.level;
+    if (timing_.levels()) return (at.stage - 1) * k_ + Cost(g, g.nodes[i]) + Cost(g, g.nodes[c]) <= at.level;
     return timing_.Delay(g, g.nodes[i]) + timing_.Delay(g, g.nodes[c]) <= at.arrival + 1e-9;
   }
 

@@ -113,6 +113,13 @@ void LowerDense(Builder& b, const model::Model& model, int index, const ArithCho
         shift -= scaled[0].shift;
         scaled[0].shift = 0;
       }
+      if (scaled.size() > 1 && add != 0) {
+        // The rounding constant joins the multiply's adder tree (one more operand, so no more levels than a
+        // separate rounding adder): the requant is then only the shift and a saturating clamp, bit tests on the
+        // sum with no adder of its own (ir2::Cost).
+        scaled.push_back(b.Const(add));
+        add = 0;
+      }
       y = b.Requant(scaled.size() == 1 ? scaled[0] : b.Sum(scaled), add, shift, d.clamp_lo, d.clamp_hi);
     }
     b.Output(fmt::format("y{}", o), y);

@@ -44,7 +44,7 @@ bool MeetsK(const Graph& g, int k) {
       if (ps > ns || (n.op == Op::kOutput && ps == ns)) return false;
       if (ps == ns) d = std::max(d, local[u.node]);
     }
-    local[v] = d + Info(n.op).cost;
+    local[v] = d + hw::ir2::Cost(g, n);
     if (local[v] > k) return false;
   }
   return true;

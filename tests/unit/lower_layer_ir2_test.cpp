@@ -115,8 +115,9 @@ TEST(LowerLayerIr2, ThresholdWorkedExample) {
 }
 
 // The tiny test model: neuron 1's weights and bias make it 0 for every input (bias -1, relu): its output is the
-// constant 0, no adders; neuron 0's bias (2) times M (5) plus the rounding 2^(S-1) is folded into its requant's
-// constant, and M = 5 = 4 + 1 costs shift-and-add, no multiplier.
+// constant 0, no adders; neuron 0's bias (2) times M (5) plus the rounding 2^(S-1) is one constant operand of the
+// multiply's adder tree (M = 5 = 4 + 1 costs shift-and-add, no multiplier), so its requant has no constant of its own
+// and costs no adder level (a saturation).
 TEST(LowerLayerIr2, ConstantOutputsAndFoldedBias) {
   const model::Model m = model::LoadModel(std::string(HW_TEST_DATA) + "/tiny/model.json");
   ArithChoice csd;
@@ -128,8 +129,14 @@ TEST(LowerLayerIr2, ConstantOutputsAndFoldedBias) {
   EXPECT_EQ(y1.value, 0);
   const hw::ir2::Node& y0 = g.nodes[g.nodes[outs[0]].operands[0].node];
   ASSERT_EQ(y0.op, hw::ir2::Op::kRequant);
-  EXPECT_EQ(y0.add, 2 * 5 + 2);
+  EXPECT_EQ(y0.add, 0);
   EXPECT_EQ(y0.shift, 2);
+  // the constant is an operand of an add of the multiply's tree, which feeds the requant
+  int folded = 0;
+  for (const hw::ir2::Node& n : g.nodes)
+    if (n.op == hw::ir2::Op::kAdd)
+      for (const hw::ir2::Use& u : n.operands) folded += g.nodes[u.node].op == hw::ir2::Op::kConst && g.nodes[u.node].value == 2 * 5 + 2;
+  EXPECT_EQ(folded, 1);
   for (const hw::ir2::Node& n : g.nodes) EXPECT_NE(n.op, hw::ir2::Op::kMul);
 }
 

@@ -97,7 +97,7 @@ TEST(LowerLmModel, NoStageHoldsMoreThanKLevels) {
     const hw::ir2::Graph g = passes::lm::LowerLmModel(m, o);
     int multi_level = 0;
     for (size_t i = 0; i < g.nodes.size(); ++i) {
-      const int cost = hw::ir2::Info(g.nodes[i].op).cost;
+      const int cost = hw::ir2::Cost(g, g.nodes[i]);
       if (cost == 0 || g.nodes[i].op == hw::ir2::Op::kReg) continue;
       multi_level += cost > 1;
       const hw::ir2::Slot& at = g.schedule[i];

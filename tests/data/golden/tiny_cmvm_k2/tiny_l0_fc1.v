@@ -44,63 +44,73 @@ module tiny_l0_fc1 (
   end
   // %9 = add %7, %8   [-15, 150] s9, stage 2
   wire [8:0] n9 = {{3{1'b0}}, n7} + {r8[7], r8};
-  // %10 = reg %9   [-15, 150] s9, stage 3
-  reg [8:0] r10;
+  // %10 = const 12   [12, 12] u4, stage 0
+  // (printed as a literal where it is read)
+  // %11 = reg %9   [-15, 150] s9, stage 3
+  reg [8:0] r11;
   always @(posedge clk) begin
-    if (ce) r10 <= n9;
+    if (ce) r11 <= n9;
   end
-  // %11 = add %10, %10<<2   [-75, 750] s11, stage 3
-  wire [10:0] n11 = {{2{r10[8]}}, r10} + {r10, 2'd0};
-  // %12 = requant %11 add=12 shift=2 clamp=[0, 63]   [0, 63] u6, stage 3
-  wire [10:0] n12_sum = n11 + 11'd12;
-  wire [10:0] n12_shr = $signed(n12_sum) >>> 2;
-  wire [5:0] n12 = ($signed(n12_shr) < $signed(11'd0)) ? 6'd0 : (($signed(n12_shr) > $signed(11'd63)) ? 6'd63 : n12_shr[5:0]);
-  // %13 = reg %12   [0, 63] u6, stage 4
-  reg [5:0] r13;
+  // %12 = add %11, %11<<2   [-75, 750] s11, stage 3
+  wire [10:0] n12 = {{2{r11[8]}}, r11} + {r11, 2'd0};
+  // %13 = add %12, %10   [-63, 762] s11, stage 3
+  wire [10:0] n13 = n12 + 11'd12;
+  // %14 = requant %13 add=0 shift=2 clamp=[0, 63]   [0, 63] u6, stage 3
+  wire [10:0] n14_sum = n13;
+  wire [10:0] n14_shr = $signed(n14_sum) >>> 2;
+  // Saturate to [0, 63]: below if negative, above if positive and any of bits 6.. set.
+  wire [5:0] n14 = (n14_shr[10]) ? 6'd0 : ((!n14_shr[10] && |n14_shr[9:6]) ? 6'd63 : n14_shr[5:0]);
+  // %15 = reg %14   [0, 63] u6, stage 4
+  reg [5:0] r15;
   always @(posedge clk) begin
-    if (ce) r13 <= n12;
+    if (ce) r15 <= n14;
   end
-  // %14 = output y0, %13   stage 4
-  assign y[5:0] = r13;
-  // %15 = const 0   [0, 0] u1, stage 0
+  // %16 = output y0, %15   stage 4
+  assign y[5:0] = r15;
+  // %17 = const 0   [0, 0] u1, stage 0
   // (printed as a literal where it is read)
   // neuron 1: bias -1, M 1 (+2^0), S 0, clamp [0, 63]; 0 nonzero weights
-  // %16 = output y1, %15   stage 4
+  // %18 = output y1, %17   stage 4
   assign y[11:6] = 6'd0;
   // neuron 2: bias 5, M 3 (+2^2 -2^0), S 1, clamp [0, 63]; 4 nonzero weights
   //   x0*-8 = -2^3
   //   x1*5 = +2^2 +2^0
   //   x2*2 = +2^1
   //   x3*-3 = -2^2 +2^0
-  // %17 = add %2, -%0<<2   [-60, 15] s7, stage 1
-  wire [6:0] n17 = {{3{1'b0}}, n2} - {{1'b0, n0}, 2'd0};
-  // %18 = add %4<<1, %17   [-60, 75] s8, stage 1
-  wire [7:0] n18 = {{{2{1'b0}}, n4}, 1'd0} + {n17[6], n17};
-  // %19 = reg %18   [-60, 75] s8, stage 2
-  reg [7:0] r19;
-  always @(posedge clk) begin
-    if (ce) r19 <= n18;
-  end
-  // %20 = add %19<<1, -%8   [-165, 105] s9, stage 2
-  wire [8:0] n20 = {r19, 1'd0} - {r8[7], r8};
-  // %21 = reg %20   [-165, 105] s9, stage 3
-  reg [8:0] r21;
+  // %19 = add %2, -%0<<2   [-60, 15] s7, stage 1
+  wire [6:0] n19 = {{3{1'b0}}, n2} - {{1'b0, n0}, 2'd0};
+  // %20 = add %4<<1, %19   [-60, 75] s8, stage 1
+  wire [7:0] n20 = {{{2{1'b0}}, n4}, 1'd0} + {n19[6], n19};
+  // %21 = reg %20   [-60, 75] s8, stage 2
+  reg [7:0] r21;
   always @(posedge clk) begin
     if (ce) r21 <= n20;
   end
-  // %22 = add %21<<2, -%21   [-495, 315] s10, stage 3
-  wire [9:0] n22 = {r21[7:0], 2'd0} - {r21[8], r21};
-  // %23 = requant %22 add=16 shift=1 clamp=[0, 63]   [0, 63] u6, stage 3
-  wire [9:0] n23_sum = n22 + 10'd16;
-  wire [9:0] n23_shr = $signed(n23_sum) >>> 1;
-  wire [5:0] n23 = ($signed(n23_shr) < $signed(10'd0)) ? 6'd0 : (($signed(n23_shr) > $signed(10'd63)) ? 6'd63 : n23_shr[5:0]);
-  // %24 = reg %23   [0, 63] u6, stage 4
-  reg [5:0] r24;
+  // %22 = add %21<<1, -%8   [-165, 105] s9, stage 2
+  wire [8:0] n22 = {r21, 1'd0} - {r8[7], r8};
+  // %23 = const 16   [16, 16] u5, stage 0
+  // (printed as a literal where it is read)
+  // %24 = reg %22   [-165, 105] s9, stage 3
+  reg [8:0] r24;
   always @(posedge clk) begin
-    if (ce) r24 <= n23;
+    if (ce) r24 <= n22;
   end
-  // %25 = output y2, %24   stage 4
-  assign y[17:12] = r24;
+  // %25 = add %24<<2, -%24   [-495, 315] s10, stage 3
+  wire [9:0] n25 = {r24[7:0], 2'd0} - {r24[8], r24};
+  // %26 = add %25, %23   [-479, 331] s10, stage 3
+  wire [9:0] n26 = n25 + 10'd16;
+  // %27 = requant %26 add=0 shift=1 clamp=[0, 63]   [0, 63] u6, stage 3
+  wire [9:0] n27_sum = n26;
+  wire [9:0] n27_shr = $signed(n27_sum) >>> 1;
+  // Saturate to [0, 63]: below if negative, above if positive and any of bits 6.. set.
+  wire [5:0] n27 = (n27_shr[9]) ? 6'd0 : ((!n27_shr[9] && |n27_shr[8:6]) ? 6'd63 : n27_shr[5:0]);
+  // %28 = reg %27   [0, 63] u6, stage 4
+  reg [5:0] r28;
+  always @(posedge clk) begin
+    if (ce) r28 <= n27;
+  end
+  // %29 = output y2, %28   stage 4
+  assign y[17:12] = r28;
 endmodule
 
 `default_nettype wire

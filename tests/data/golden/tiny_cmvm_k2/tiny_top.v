@@ -2,7 +2,7 @@
 `default_nettype none
 
 // Top of model 'tiny': 3 layer(s), one input vector per clock (when ce is high),
-// result 7 clock(s) later with out_valid high. Ports and packing: interface.json.
+// result 6 clock(s) later with out_valid high. Ports and packing: interface.json.
 module tiny_top (
     input  wire clk,
     input  wire rst,
@@ -19,7 +19,7 @@ module tiny_top (
   wire [17:0] l0_fc1_y;
   tiny_l0_fc1 u_l0_fc1 (.clk(clk), .ce(ce), .x(in_q), .y(l0_fc1_y));
 
-  // layer 1 'fc2': latency 2
+  // layer 1 'fc2': latency 1
   wire [15:0] l1_fc2_y;
   tiny_l1_fc2 u_l1_fc2 (.clk(clk), .ce(ce), .x(l0_fc1_y), .y(l1_fc2_y));
 
@@ -28,7 +28,7 @@ module tiny_top (
   tiny_l2_cls u_l2_cls (.clk(clk), .ce(ce), .x(l1_fc2_y), .y(l2_cls_y));
 
   assign out_data = l2_cls_y;
-  hw_valid_pipe #(.LATENCY(7)) u_valid (.clk(clk), .rst(rst), .ce(ce), .in_valid(in_valid),
+  hw_valid_pipe #(.LATENCY(6)) u_valid (.clk(clk), .rst(rst), .ce(ce), .in_valid(in_valid),
                                    .out_valid(out_valid));
 endmodule
 

@@ -58,92 +58,102 @@ module tiny_l0_fc1 (
   end
   // %12 = add %10, %11   [-15, 150] s9, stage 3
   wire [8:0] n12 = {{2{r10[6]}}, r10} + {r11[7], r11};
-  // %13 = reg %12   [-15, 150] s9, stage 4
-  reg [8:0] r13;
+  // %13 = const 12   [12, 12] u4, stage 0
+  // (printed as a literal where it is read)
+  // %14 = reg %12   [-15, 150] s9, stage 4
+  reg [8:0] r14;
   always @(posedge clk) begin
-    if (ce) r13 <= n12;
+    if (ce) r14 <= n12;
   end
-  // %14 = add %13, %13<<2   [-75, 750] s11, stage 4
-  wire [10:0] n14 = {{2{r13[8]}}, r13} + {r13, 2'd0};
-  // %15 = reg %14   [-75, 750] s11, stage 5
-  reg [10:0] r15;
+  // %15 = add %14, %14<<2   [-75, 750] s11, stage 4
+  wire [10:0] n15 = {{2{r14[8]}}, r14} + {r14, 2'd0};
+  // %16 = reg %15   [-75, 750] s11, stage 5
+  reg [10:0] r16;
   always @(posedge clk) begin
-    if (ce) r15 <= n14;
+    if (ce) r16 <= n15;
   end
-  // %16 = requant %15 add=12 shift=2 clamp=[0, 63]   [0, 63] u6, stage 5
-  wire [10:0] n16_sum = r15 + 11'd12;
-  wire [10:0] n16_shr = $signed(n16_sum) >>> 2;
-  wire [5:0] n16 = ($signed(n16_shr) < $signed(11'd0)) ? 6'd0 : (($signed(n16_shr) > $signed(11'd63)) ? 6'd63 : n16_shr[5:0]);
-  // %17 = reg %16   [0, 63] u6, stage 6
-  reg [5:0] r17;
+  // %17 = add %16, %13   [-63, 762] s11, stage 5
+  wire [10:0] n17 = r16 + 11'd12;
+  // %18 = requant %17 add=0 shift=2 clamp=[0, 63]   [0, 63] u6, stage 5
+  wire [10:0] n18_sum = n17;
+  wire [10:0] n18_shr = $signed(n18_sum) >>> 2;
+  // Saturate to [0, 63]: below if negative, above if positive and any of bits 6.. set.
+  wire [5:0] n18 = (n18_shr[10]) ? 6'd0 : ((!n18_shr[10] && |n18_shr[9:6]) ? 6'd63 : n18_shr[5:0]);
+  // %19 = reg %18   [0, 63] u6, stage 6
+  reg [5:0] r19;
   always @(posedge clk) begin
-    if (ce) r17 <= n16;
+    if (ce) r19 <= n18;
   end
-  // %18 = output y0, %17   stage 6
-  assign y[5:0] = r17;
-  // %19 = const 0   [0, 0] u1, stage 0
+  // %20 = output y0, %19   stage 6
+  assign y[5:0] = r19;
+  // %21 = const 0   [0, 0] u1, stage 0
   // (printed as a literal where it is read)
   // neuron 1: bias -1, M 1 (+2^0), S 0, clamp [0, 63]; 0 nonzero weights
-  // %20 = output y1, %19   stage 6
+  // %22 = output y1, %21   stage 6
   assign y[11:6] = 6'd0;
   // neuron 2: bias 5, M 3 (+2^2 -2^0), S 1, clamp [0, 63]; 4 nonzero weights
   //   x0*-8 = -2^3
   //   x1*5 = +2^2 +2^0
   //   x2*2 = +2^1
   //   x3*-3 = -2^2 +2^0
-  // %21 = add %1, %3   [0, 30] u5, stage 1
-  wire [4:0] n21 = {1'b0, n1} + {1'b0, n3};
-  // %22 = add %2, %1<<1   [0, 45] u6, stage 1
-  wire [5:0] n22 = {{2{1'b0}}, n2} + {{1'b0, n1}, 1'd0};
-  // %23 = add %6, %5<<1   [0, 45] u6, stage 2
-  wire [5:0] n23 = {{2{1'b0}}, r6} + {{1'b0, r5}, 1'd0};
-  // %24 = reg %21   [0, 30] u5, stage 2
-  reg [4:0] r24;
+  // %23 = add %1, %3   [0, 30] u5, stage 1
+  wire [4:0] n23 = {1'b0, n1} + {1'b0, n3};
+  // %24 = add %2, %1<<1   [0, 45] u6, stage 1
+  wire [5:0] n24 = {{2{1'b0}}, n2} + {{1'b0, n1}, 1'd0};
+  // %25 = add %6, %5<<1   [0, 45] u6, stage 2
+  wire [5:0] n25 = {{2{1'b0}}, r6} + {{1'b0, r5}, 1'd0};
+  // %26 = reg %23   [0, 30] u5, stage 2
+  reg [4:0] r26;
   always @(posedge clk) begin
-    if (ce) r24 <= n21;
+    if (ce) r26 <= n23;
   end
-  // %25 = reg %22   [0, 45] u6, stage 2
-  reg [5:0] r25;
+  // %27 = reg %24   [0, 45] u6, stage 2
+  reg [5:0] r27;
   always @(posedge clk) begin
-    if (ce) r25 <= n22;
+    if (ce) r27 <= n24;
   end
-  // %26 = add %24, %25<<1   [0, 120] u7, stage 2
-  wire [6:0] n26 = {{2{1'b0}}, r24} + {r25, 1'd0};
-  // %27 = reg %26   [0, 120] u7, stage 3
-  reg [6:0] r27;
+  // %28 = add %26, %27<<1   [0, 120] u7, stage 2
+  wire [6:0] n28 = {{2{1'b0}}, r26} + {r27, 1'd0};
+  // %29 = reg %28   [0, 120] u7, stage 3
+  reg [6:0] r29;
   always @(posedge clk) begin
-    if (ce) r27 <= n26;
+    if (ce) r29 <= n28;
   end
-  // %28 = reg %23   [0, 45] u6, stage 3
-  reg [5:0] r28;
+  // %30 = reg %25   [0, 45] u6, stage 3
+  reg [5:0] r30;
   always @(posedge clk) begin
-    if (ce) r28 <= n23;
+    if (ce) r30 <= n25;
   end
-  // %29 = add %27, -%28<<2   [-165, 105] s9, stage 3
-  wire [8:0] n29 = {{2{1'b0}}, r27} - {{1'b0, r28}, 2'd0};
-  // %30 = reg %29   [-165, 105] s9, stage 4
-  reg [8:0] r30;
+  // %31 = add %29, -%30<<2   [-165, 105] s9, stage 3
+  wire [8:0] n31 = {{2{1'b0}}, r29} - {{1'b0, r30}, 2'd0};
+  // %32 = const 16   [16, 16] u5, stage 0
+  // (printed as a literal where it is read)
+  // %33 = reg %31   [-165, 105] s9, stage 4
+  reg [8:0] r33;
   always @(posedge clk) begin
-    if (ce) r30 <= n29;
+    if (ce) r33 <= n31;
   end
-  // %31 = add %30<<2, -%30   [-495, 315] s10, stage 4
-  wire [9:0] n31 = {r30[7:0], 2'd0} - {r30[8], r30};
-  // %32 = reg %31   [-495, 315] s10, stage 5
-  reg [9:0] r32;
+  // %34 = add %33<<2, -%33   [-495, 315] s10, stage 4
+  wire [9:0] n34 = {r33[7:0], 2'd0} - {r33[8], r33};
+  // %35 = reg %34   [-495, 315] s10, stage 5
+  reg [9:0] r35;
   always @(posedge clk) begin
-    if (ce) r32 <= n31;
+    if (ce) r35 <= n34;
   end
-  // %33 = requant %32 add=16 shift=1 clamp=[0, 63]   [0, 63] u6, stage 5
-  wire [9:0] n33_sum = r32 + 10'd16;
-  wire [9:0] n33_shr = $signed(n33_sum) >>> 1;
-  wire [5:0] n33 = ($signed(n33_shr) < $signed(10'd0)) ? 6'd0 : (($signed(n33_shr) > $signed(10'd63)) ? 6'd63 : n33_shr[5:0]);
-  // %34 = reg %33   [0, 63] u6, stage 6
-  reg [5:0] r34;
+  // %36 = add %35, %32   [-479, 331] s10, stage 5
+  wire [9:0] n36 = r35 + 10'd16;
+  // %37 = requant %36 add=0 shift=1 clamp=[0, 63]   [0, 63] u6, stage 5
+  wire [9:0] n37_sum = n36;
+  wire [9:0] n37_shr = $signed(n37_sum) >>> 1;
+  // Saturate to [0, 63]: below if negative, above if positive and any of bits 6.. set.
+  wire [5:0] n37 = (n37_shr[9]) ? 6'd0 : ((!n37_shr[9] && |n37_shr[8:6]) ? 6'd63 : n37_shr[5:0]);
+  // %38 = reg %37   [0, 63] u6, stage 6
+  reg [5:0] r38;
   always @(posedge clk) begin
-    if (ce) r34 <= n33;
+    if (ce) r38 <= n37;
   end
-  // %35 = output y2, %34   stage 6
-  assign y[17:12] = r34;
+  // %39 = output y2, %38   stage 6
+  assign y[17:12] = r38;
 endmodule
 
 `default_nettype wire

@@ -89,6 +89,7 @@ CompiledDesign Compile(const model::Model& model, const GenerateOptions& options
   po.clock_ns = options.clock_ns;
   po.asic = options.asic;
   po.asic_library = options.asic_library;
+  po.offset_binary = options.offset_binary;
   if (options.asic && options.asic_library.fo4_ps <= 0) throw Error(Location{"", "", "--fo4-ps"}, "must be positive");
   // Layers are independent until they are chained: lower and optimise them in parallel.
   std::vector<hw::ir2::Graph> graphs(n);

@@ -29,6 +29,7 @@ struct GenerateOptions {
   double clock_ns = 0;
   bool asic = false;
   hw::ir2::AsicLibrary asic_library{};
+  bool offset_binary = true;  // passes::ir2::PassOptions::offset_binary
 };
 
 struct CompiledDesign {

@@ -131,7 +131,12 @@ class Printer {
   }
   // Operand `u` as exactly `w` bits: sign- or zero-extended, or its low w bits (arithmetic modulo 2^w).
   std::string Ext(const Use& u, int w) const {
-    if (g_.nodes[u.node].op == Op::kConst) return Lit(w, g_.nodes[u.node].value);
+    if (g_.nodes[u.node].op == Op::kConst) {
+      int64_t v = g_.nodes[u.node].value;
+      // a constant wider than w bits (an offset-binary sum's): its low w bits, the same modulo 2^w
+      if (w < 62 && (v < -(int64_t{1} << (w - 1)) || v >= (int64_t{1} << w))) v &= (int64_t{1} << w) - 1;
+      return Lit(w, v);
+    }
     const Type t = TypeOfUse(u);
     Record(u, w);
     const std::string n = Plain(u);
@@ -429,6 +434,9 @@ class Printer {
         return s + Decl(i, 0, fmt::format("  wire {}{} = {};\n", Vec(w), nm, e));
       }
       case Op::kAnd: case Op::kXor:
+        if (hw::ir2::IsBitwiseNot(g_, n))
+          return s + "  // The bits inverted: 2^w - 1 - x, the subtrahend of an offset-binary sum (the adder absorbs the inverters).\n" +
+                 Decl(i, 0, fmt::format("  wire {}{} = ~{};\n", Vec(w), nm, Ext(n.operands[0], w)));
         return s + Decl(i, 0, fmt::format("  wire {}{} = {} {} {};\n", Vec(w), nm, Ext(n.operands[0], w), n.op == Op::kAnd ? "&" : "^",
                                           Ext(n.operands[1], w)));
     }

@@ -277,7 +277,18 @@ RequantClamp ClampOf(const Graph& g, const Node& n) {
   return c;
 }
 
+bool IsBitwiseNot(const Graph& g, const Node& n) {
+  if (n.op != Op::kXor || n.operands.size() != 2) return false;
+  const Use &a = n.operands[0], &m = n.operands[1];
+  const Node& c = g.nodes[m.node];
+  if (a.shift || a.neg || m.shift || m.neg || c.op != Op::kConst || Log2Exact(c.value + 1) < 0) return false;
+  if (g.nodes[a.node].range.empty()) return false;
+  const Range& r = R(g, a);
+  return r.lo >= 0 && r.hi <= c.value;
+}
+
 int Cost(const Graph& g, const Node& n) {
+  if (n.op == Op::kXor && IsBitwiseNot(g, n)) return 0;
   if (n.op != Op::kRequant || n.range.empty()) return Info(n.op).cost;
   const RequantClamp c = ClampOf(g, n);
   return c.rounding_adder || !c.bit_tests ? 1 : 0;

@@ -72,8 +72,12 @@ struct RequantClamp {
   bool rounding_adder = false;  // add != 0 or a negated operand: the requant has its own adder
 };
 RequantClamp ClampOf(const Graph& g, const Node& requant);
+// `xor a, 2^w - 1` with a in [0, 2^w - 1]: the bits of a inverted (2^w - 1 - a), as an adder inverts a subtrahend
+// (offset-encode writes a - b as a + ~b): no level and no delay of its own, the adder reading it absorbs it.
+bool IsBitwiseNot(const Graph& g, const Node& n);
 // Adder levels node `n` adds in the level model: its table cost, except a requant with no rounding adder whose
-// clamp is a saturation or never triggers (0: the shift is wiring, a saturation reads bits).
+// clamp is a saturation or never triggers (0: the shift is wiring, a saturation reads bits), and a bitwise NOT
+// (IsBitwiseNot: 0).
 int Cost(const Graph& g, const Node& n);
 // `a PRED b` for predicate index `pred` into kPredicates (lt le eq ne gt ge): the cmp op's meaning.
 bool ComparePredicate(int pred, int64_t a, int64_t b);

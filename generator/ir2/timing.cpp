@@ -93,7 +93,7 @@ double TimingModel::GateNs(bool is_xor) const { return target == Target::kFpga ?
 
 double TimingModel::Delay(const Graph& g, const Node& n) const {
   if (levels()) return Cost(g, n);
-  if (Info(n.op).cost == 0) return 0;
+  if (Info(n.op).cost == 0 || IsBitwiseNot(g, n)) return 0;
   const bool fpga = target == Target::kFpga;
   const double fo4 = asic.fo4_ps / 1000;
   const int w = n.range.empty() ? 1 : TypeOf(n.range[0]).width;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ir2/op_table.h"
+
 namespace hw::passes::ir2 {
 
 using hw::ir2::Graph;
@@ -27,18 +29,25 @@ Range LinearRanges::AddRange(int i, const Range& interval) {
     Use u = operand;
     while (g_.nodes[u.node].op == Op::kReg) u = Use{g_.nodes[u.node].operands[0].node, g_.nodes[u.node].operands[0].result};
     const __int128 k = (operand.neg ? -1 : 1) * (static_cast<__int128>(1) << operand.shift);
+    __int128 kk = k;
+    if (hw::ir2::IsBitwiseNot(g_, g_.nodes[u.node])) {  // ~a = (2^w - 1) - a: affine in a
+      f.constant += k * g_.nodes[g_.nodes[u.node].operands[1].node].value;
+      kk = -k;
+      u = Use{g_.nodes[u.node].operands[0].node, g_.nodes[u.node].operands[0].result};
+      while (g_.nodes[u.node].op == Op::kReg) u = Use{g_.nodes[u.node].operands[0].node, g_.nodes[u.node].operands[0].result};
+    }
     const Node& src = g_.nodes[u.node];
     if (src.op == Op::kConst) {
-      f.constant += k * src.value;
+      f.constant += kk * src.value;
       continue;
     }
     std::vector<std::pair<int64_t, __int128>> add;
     if (src.op == Op::kAdd && forms_[u.node]) {
-      f.constant += k * forms_[u.node]->constant;
+      f.constant += kk * forms_[u.node]->constant;
       add = forms_[u.node]->terms;
-      for (auto& t : add) t.second *= k;
+      for (auto& t : add) t.second *= kk;
     } else {
-      add = {{int64_t{u.node} * 4 + u.result, k}};
+      add = {{int64_t{u.node} * 4 + u.result, kk}};
     }
     std::vector<std::pair<int64_t, __int128>> merged;
     merged.reserve(f.terms.size() + add.size());

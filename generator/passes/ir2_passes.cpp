@@ -14,6 +14,8 @@
 #include "ir2/text.h"
 #include "passes/ir2_linear_form.h"
 #include "passes/ir2_retime.h"
+#include "passes/ir2_clamp_early.h"
+#include "passes/ir2_offset_encode.h"
 #include "passes/ir2_split_requant.h"
 #include "passes/ir2_sink.h"
 
@@ -264,13 +266,15 @@ hw::ir2::TimingModel PassOptions::Timing() const {
   return t;
 }
 
-std::vector<std::string> DefaultPipeline() { return {"range-analysis", "split-requant", "schedule", "retime", "sink", "materialize-registers"}; }
+std::vector<std::string> DefaultPipeline() { return {"range-analysis", "offset-encode", "clamp-early", "split-requant", "schedule", "retime", "sink", "materialize-registers"}; }
 std::vector<std::string> RegisteredPasses() { return DefaultPipeline(); }
 
 std::unique_ptr<Pass> MakePass(const std::string& name, const PassOptions& o) {
   if (name == "range-analysis") return std::make_unique<RangeAnalysis>();
   if (name == "schedule") return std::make_unique<Schedule>(o);
   if (name == "split-requant") return MakeSplitRequantPass(o);
+  if (name == "offset-encode") return MakeOffsetEncodePass(o);
+  if (name == "clamp-early") return MakeClampEarlyPass(o);
   if (name == "retime") return MakeRetimePass(o);
   if (name == "sink") return MakeSinkPass(o);
   if (name == "materialize-registers") return std::make_unique<MaterializeRegisters>();

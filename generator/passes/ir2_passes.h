@@ -40,6 +40,7 @@ struct PassOptions {
   double clock_ns = 0;       // > 0: schedule by a delay model for this clock period instead of K (ir2/timing.h)
   bool asic = false;         // with clock_ns: the generic asic model instead of the fpga one
   hw::ir2::AsicLibrary asic_library{};
+  bool offset_binary = true;  // the offset-encode pass (ir2_offset_encode.h) runs; false: sums in plain two's complement
   hw::ir2::TimingModel Timing() const;
 };
 

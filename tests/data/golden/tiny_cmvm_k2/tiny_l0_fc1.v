@@ -24,93 +24,116 @@ module tiny_l0_fc1 (
   // Subexpressions shared by several neurons (the CMVM optimizer found them once for all).
   // %4 = add %1, %3   [0, 30] u5, stage 1
   wire [4:0] n4 = {1'b0, n1} + {1'b0, n3};
-  // %5 = add %3<<3, -%4   [-15, 105] s8, stage 1
-  wire [7:0] n5 = {{1'b0, n3}, 3'd0} - {{3{1'b0}}, n4};
-  // %6 = reg %0   [0, 15] u4, stage 2
-  reg [3:0] r6;
+  // %5 = const 31   [31, 31] u5, stage 0
+  // (printed as a literal where it is read)
+  // %6 = xor %4, %5   [0, 31] u5, stage 1
+  // The bits inverted: 2^w - 1 - x, the subtrahend of an offset-binary sum (the adder absorbs the inverters).
+  wire [4:0] n6 = ~n4;
+  // %7 = add %3<<3, %6   [16, 136] u8, stage 1
+  wire [7:0] n7 = {{1'b0, n3}, 3'd0} + {{3{1'b0}}, n6};
+  // %8 = reg %0   [0, 15] u4, stage 2
+  reg [3:0] r8;
   always @(posedge clk) begin
-    if (ce) r6 <= n0;
+    if (ce) r8 <= n0;
   end
   // neuron 0: bias 2, M 5 (+2^2 +2^0), S 2, clamp [0, 63]; 3 nonzero weights
   //   x0*3 = +2^2 -2^0
   //   x1*-1 = -2^0
   //   x3*7 = +2^3 -2^0
-  // %7 = add %6<<2, -%6   [0, 45] u6, stage 2
-  wire [5:0] n7 = {r6, 2'd0} - {{2{1'b0}}, r6};
-  // %8 = reg %5   [-15, 105] s8, stage 2
-  reg [7:0] r8;
+  // %9 = add %8<<2, -%8   [0, 45] u6, stage 2
+  wire [5:0] n9 = {r8, 2'd0} - {{2{1'b0}}, r8};
+  // %10 = reg %7   [16, 136] u8, stage 2
+  reg [7:0] r10;
   always @(posedge clk) begin
-    if (ce) r8 <= n5;
+    if (ce) r10 <= n7;
   end
-  // %9 = add %7, %8   [-15, 150] s9, stage 2
-  wire [8:0] n9 = {{3{1'b0}}, n7} + {r8[7], r8};
-  // %10 = const 12   [12, 12] u4, stage 0
+  // %11 = add %9, %10   [16, 181] u8, stage 2
+  wire [7:0] n11 = {{2{1'b0}}, n9} + r10;
+  // The saturation of this neuron's output, applied to its accumulator before the multiply (clamp-early).
+  // %12 = requant %11 add=0 shift=0 clamp=[0, 127]   [16, 127] u7, stage 2
+  wire [8:0] n12_shr = {1'b0, n11};
+  // Saturate to [0, 127]: above if positive and any of bits 7.. set.
+  wire [6:0] n12 = (!n12_shr[8] && |n12_shr[7]) ? 7'd127 : n12_shr[6:0];
+  // %13 = reg %12   [16, 127] u7, stage 3
+  reg [6:0] r13;
+  always @(posedge clk) begin
+    if (ce) r13 <= n12;
+  end
+  // %14 = add %13, %13<<2   [80, 635] u10, stage 3
+  wire [9:0] n14 = {{3{1'b0}}, r13} + {{1'b0, r13}, 2'd0};
+  // %15 = const -143   [-143, -143] s9, stage 0
   // (printed as a literal where it is read)
-  // %11 = reg %9   [-15, 150] s9, stage 3
-  reg [8:0] r11;
-  always @(posedge clk) begin
-    if (ce) r11 <= n9;
-  end
-  // %12 = add %11, %11<<2   [-75, 750] s11, stage 3
-  wire [10:0] n12 = {{2{r11[8]}}, r11} + {r11, 2'd0};
-  // %13 = add %12, %10   [-63, 762] s11, stage 3
-  wire [10:0] n13 = n12 + 11'd12;
-  // %14 = requant %13 add=0 shift=2 clamp=[0, 63]   [0, 63] u6, stage 3
-  wire [10:0] n14_sum = n13;
-  wire [10:0] n14_shr = $signed(n14_sum) >>> 2;
+  // %16 = add %14, %15   [-63, 492] s10, stage 3
+  wire [9:0] n16 = n14 + -10'sd143;
+  // %17 = requant %16 add=0 shift=2 clamp=[0, 63]   [0, 63] u6, stage 3
+  wire [9:0] n17_sum = n16;
+  wire [9:0] n17_shr = $signed(n17_sum) >>> 2;
   // Saturate to [0, 63]: below if negative, above if positive and any of bits 6.. set.
-  wire [5:0] n14 = (n14_shr[10]) ? 6'd0 : ((!n14_shr[10] && |n14_shr[9:6]) ? 6'd63 : n14_shr[5:0]);
-  // %15 = reg %14   [0, 63] u6, stage 4
-  reg [5:0] r15;
+  wire [5:0] n17 = (n17_shr[9]) ? 6'd0 : ((!n17_shr[9] && |n17_shr[8:6]) ? 6'd63 : n17_shr[5:0]);
+  // %18 = reg %17   [0, 63] u6, stage 4
+  reg [5:0] r18;
   always @(posedge clk) begin
-    if (ce) r15 <= n14;
+    if (ce) r18 <= n17;
   end
-  // %16 = output y0, %15   stage 4
-  assign y[5:0] = r15;
-  // %17 = const 0   [0, 0] u1, stage 0
+  // %19 = output y0, %18   stage 4
+  assign y[5:0] = r18;
+  // %20 = const 0   [0, 0] u1, stage 0
   // (printed as a literal where it is read)
   // neuron 1: bias -1, M 1 (+2^0), S 0, clamp [0, 63]; 0 nonzero weights
-  // %18 = output y1, %17   stage 4
+  // %21 = output y1, %20   stage 4
   assign y[11:6] = 6'd0;
+  // %22 = const 15   [15, 15] u4, stage 0
+  // (printed as a literal where it is read)
+  // %23 = xor %0, %22   [0, 15] u4, stage 1
+  // The bits inverted: 2^w - 1 - x, the subtrahend of an offset-binary sum (the adder absorbs the inverters).
+  wire [3:0] n23 = ~n0;
   // neuron 2: bias 5, M 3 (+2^2 -2^0), S 1, clamp [0, 63]; 4 nonzero weights
   //   x0*-8 = -2^3
   //   x1*5 = +2^2 +2^0
   //   x2*2 = +2^1
   //   x3*-3 = -2^2 +2^0
-  // %19 = add %2, -%0<<2   [-60, 15] s7, stage 1
-  wire [6:0] n19 = {{3{1'b0}}, n2} - {{1'b0, n0}, 2'd0};
-  // %20 = add %4<<1, %19   [-60, 75] s8, stage 1
-  wire [7:0] n20 = {{{2{1'b0}}, n4}, 1'd0} + {n19[6], n19};
-  // %21 = reg %20   [-60, 75] s8, stage 2
-  reg [7:0] r21;
-  always @(posedge clk) begin
-    if (ce) r21 <= n20;
-  end
-  // %22 = add %21<<1, -%8   [-165, 105] s9, stage 2
-  wire [8:0] n22 = {r21, 1'd0} - {r8[7], r8};
-  // %23 = const 16   [16, 16] u5, stage 0
+  // %24 = add %2, %23<<2   [0, 75] u7, stage 1
+  wire [6:0] n24 = {{3{1'b0}}, n2} + {{1'b0, n23}, 2'd0};
+  // %25 = add %4<<1, %24   [0, 135] u8, stage 1
+  wire [7:0] n25 = {{{2{1'b0}}, n4}, 1'd0} + {1'b0, n24};
+  // %26 = const 255   [255, 255] u8, stage 0
   // (printed as a literal where it is read)
-  // %24 = reg %22   [-165, 105] s9, stage 3
-  reg [8:0] r24;
+  // %27 = xor %10, %26   [0, 255] u8, stage 2
+  // The bits inverted: 2^w - 1 - x, the subtrahend of an offset-binary sum (the adder absorbs the inverters).
+  wire [7:0] n27 = ~r10;
+  // %28 = reg %25   [0, 135] u8, stage 2
+  reg [7:0] r28;
   always @(posedge clk) begin
-    if (ce) r24 <= n22;
+    if (ce) r28 <= n25;
   end
-  // %25 = add %24<<2, -%24   [-495, 315] s10, stage 3
-  wire [9:0] n25 = {r24[7:0], 2'd0} - {r24[8], r24};
-  // %26 = add %25, %23   [-479, 331] s10, stage 3
-  wire [9:0] n26 = n25 + 10'd16;
-  // %27 = requant %26 add=0 shift=1 clamp=[0, 63]   [0, 63] u6, stage 3
-  wire [9:0] n27_sum = n26;
-  wire [9:0] n27_shr = $signed(n27_sum) >>> 1;
+  // %29 = add %28<<1, %27   [179, 449] u9, stage 2
+  wire [8:0] n29 = {r28, 1'd0} + {1'b0, n27};
+  // %30 = reg %29   [179, 449] u9, stage 3
+  reg [8:0] r30;
+  always @(posedge clk) begin
+    if (ce) r30 <= n29;
+  end
+  // %31 = add %30<<2, -%30   [537, 1347] u11, stage 3
+  // readers use only its low 10 bits (their results are narrower).
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire [10:0] n31 = {r30, 2'd0} - {{2{1'b0}}, r30};
+  /* verilator lint_on UNUSEDSIGNAL */
+  // %32 = const -1016   [-1016, -1016] s11, stage 0
+  // (printed as a literal where it is read)
+  // %33 = add %31, %32   [-479, 331] s10, stage 3
+  wire [9:0] n33 = n31[9:0] + 10'd8;
+  // %34 = requant %33 add=0 shift=1 clamp=[0, 63]   [0, 63] u6, stage 3
+  wire [9:0] n34_sum = n33;
+  wire [9:0] n34_shr = $signed(n34_sum) >>> 1;
   // Saturate to [0, 63]: below if negative, above if positive and any of bits 6.. set.
-  wire [5:0] n27 = (n27_shr[9]) ? 6'd0 : ((!n27_shr[9] && |n27_shr[8:6]) ? 6'd63 : n27_shr[5:0]);
-  // %28 = reg %27   [0, 63] u6, stage 4
-  reg [5:0] r28;
+  wire [5:0] n34 = (n34_shr[9]) ? 6'd0 : ((!n34_shr[9] && |n34_shr[8:6]) ? 6'd63 : n34_shr[5:0]);
+  // %35 = reg %34   [0, 63] u6, stage 4
+  reg [5:0] r35;
   always @(posedge clk) begin
-    if (ce) r28 <= n27;
+    if (ce) r35 <= n34;
   end
-  // %29 = output y2, %28   stage 4
-  assign y[17:12] = r28;
+  // %36 = output y2, %35   stage 4
+  assign y[17:12] = r35;
 endmodule
 
 `default_nettype wire

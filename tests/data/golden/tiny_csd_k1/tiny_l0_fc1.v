@@ -27,133 +27,156 @@ module tiny_l0_fc1 (
   //   x3*7 = +2^3 -2^0
   // %4 = add %0, %1   [0, 30] u5, stage 1
   wire [4:0] n4 = {1'b0, n0} + {1'b0, n1};
-  // %5 = reg %0   [0, 15] u4, stage 2
-  reg [3:0] r5;
-  always @(posedge clk) begin
-    if (ce) r5 <= n0;
-  end
+  // %5 = const 15   [15, 15] u4, stage 0
+  // (printed as a literal where it is read)
   // %6 = reg %3   [0, 15] u4, stage 2
   reg [3:0] r6;
   always @(posedge clk) begin
     if (ce) r6 <= n3;
   end
-  // %7 = add %5<<2, -%6   [-15, 60] s7, stage 2
-  wire [6:0] n7 = {{1'b0, r5}, 2'd0} - {{3{1'b0}}, r6};
-  // %8 = reg %4   [0, 30] u5, stage 2
-  reg [4:0] r8;
+  // %7 = xor %6, %5   [0, 15] u4, stage 2
+  // The bits inverted: 2^w - 1 - x, the subtrahend of an offset-binary sum (the adder absorbs the inverters).
+  wire [3:0] n7 = ~r6;
+  // %8 = reg %0   [0, 15] u4, stage 2
+  reg [3:0] r8;
   always @(posedge clk) begin
-    if (ce) r8 <= n4;
+    if (ce) r8 <= n0;
   end
-  // %9 = add %6<<3, -%8   [-30, 120] s8, stage 2
-  wire [7:0] n9 = {{1'b0, r6}, 3'd0} - {{3{1'b0}}, r8};
-  // %10 = reg %7   [-15, 60] s7, stage 3
-  reg [6:0] r10;
-  always @(posedge clk) begin
-    if (ce) r10 <= n7;
-  end
-  // %11 = reg %9   [-30, 120] s8, stage 3
-  reg [7:0] r11;
-  always @(posedge clk) begin
-    if (ce) r11 <= n9;
-  end
-  // %12 = add %10, %11   [-15, 150] s9, stage 3
-  wire [8:0] n12 = {{2{r10[6]}}, r10} + {r11[7], r11};
-  // %13 = const 12   [12, 12] u4, stage 0
+  // %9 = add %8<<2, %7   [0, 75] u7, stage 2
+  wire [6:0] n9 = {{1'b0, r8}, 2'd0} + {{3{1'b0}}, n7};
+  // %10 = const 31   [31, 31] u5, stage 0
   // (printed as a literal where it is read)
-  // %14 = reg %12   [-15, 150] s9, stage 4
-  reg [8:0] r14;
+  // %11 = xor %4, %10   [0, 31] u5, stage 1
+  // The bits inverted: 2^w - 1 - x, the subtrahend of an offset-binary sum (the adder absorbs the inverters).
+  wire [4:0] n11 = ~n4;
+  // %12 = reg %11   [0, 31] u5, stage 2
+  reg [4:0] r12;
   always @(posedge clk) begin
-    if (ce) r14 <= n12;
+    if (ce) r12 <= n11;
   end
-  // %15 = add %14, %14<<2   [-75, 750] s11, stage 4
-  wire [10:0] n15 = {{2{r14[8]}}, r14} + {r14, 2'd0};
-  // %16 = reg %15   [-75, 750] s11, stage 5
-  reg [10:0] r16;
+  // %13 = add %6<<3, %12   [1, 151] u8, stage 2
+  wire [7:0] n13 = {{1'b0, r6}, 3'd0} + {{3{1'b0}}, r12};
+  // %14 = reg %9   [0, 75] u7, stage 3
+  reg [6:0] r14;
   always @(posedge clk) begin
-    if (ce) r16 <= n15;
+    if (ce) r14 <= n9;
   end
-  // %17 = add %16, %13   [-63, 762] s11, stage 5
-  wire [10:0] n17 = r16 + 11'd12;
-  // %18 = requant %17 add=0 shift=2 clamp=[0, 63]   [0, 63] u6, stage 5
-  wire [10:0] n18_sum = n17;
-  wire [10:0] n18_shr = $signed(n18_sum) >>> 2;
+  // %15 = reg %13   [1, 151] u8, stage 3
+  reg [7:0] r15;
+  always @(posedge clk) begin
+    if (ce) r15 <= n13;
+  end
+  // %16 = add %14, %15   [31, 196] u8, stage 3
+  wire [7:0] n16 = {1'b0, r14} + r15;
+  // The saturation of this neuron's output, applied to its accumulator before the multiply (clamp-early).
+  // %17 = requant %16 add=0 shift=0 clamp=[0, 127]   [31, 127] u7, stage 3
+  wire [8:0] n17_shr = {1'b0, n16};
+  // Saturate to [0, 127]: above if positive and any of bits 7.. set.
+  wire [6:0] n17 = (!n17_shr[8] && |n17_shr[7]) ? 7'd127 : n17_shr[6:0];
+  // %18 = reg %17   [31, 127] u7, stage 4
+  reg [6:0] r18;
+  always @(posedge clk) begin
+    if (ce) r18 <= n17;
+  end
+  // %19 = add %18, %18<<2   [155, 635] u10, stage 4
+  wire [9:0] n19 = {{3{1'b0}}, r18} + {{1'b0, r18}, 2'd0};
+  // %20 = const -218   [-218, -218] s9, stage 0
+  // (printed as a literal where it is read)
+  // %21 = reg %19   [155, 635] u10, stage 5
+  reg [9:0] r21;
+  always @(posedge clk) begin
+    if (ce) r21 <= n19;
+  end
+  // %22 = add %21, %20   [-63, 417] s10, stage 5
+  wire [9:0] n22 = r21 + -10'sd218;
+  // %23 = requant %22 add=0 shift=2 clamp=[0, 63]   [0, 63] u6, stage 5
+  wire [9:0] n23_sum = n22;
+  wire [9:0] n23_shr = $signed(n23_sum) >>> 2;
   // Saturate to [0, 63]: below if negative, above if positive and any of bits 6.. set.
-  wire [5:0] n18 = (n18_shr[10]) ? 6'd0 : ((!n18_shr[10] && |n18_shr[9:6]) ? 6'd63 : n18_shr[5:0]);
-  // %19 = reg %18   [0, 63] u6, stage 6
-  reg [5:0] r19;
+  wire [5:0] n23 = (n23_shr[9]) ? 6'd0 : ((!n23_shr[9] && |n23_shr[8:6]) ? 6'd63 : n23_shr[5:0]);
+  // %24 = reg %23   [0, 63] u6, stage 6
+  reg [5:0] r24;
   always @(posedge clk) begin
-    if (ce) r19 <= n18;
+    if (ce) r24 <= n23;
   end
-  // %20 = output y0, %19   stage 6
-  assign y[5:0] = r19;
-  // %21 = const 0   [0, 0] u1, stage 0
+  // %25 = output y0, %24   stage 6
+  assign y[5:0] = r24;
+  // %26 = const 0   [0, 0] u1, stage 0
   // (printed as a literal where it is read)
   // neuron 1: bias -1, M 1 (+2^0), S 0, clamp [0, 63]; 0 nonzero weights
-  // %22 = output y1, %21   stage 6
+  // %27 = output y1, %26   stage 6
   assign y[11:6] = 6'd0;
   // neuron 2: bias 5, M 3 (+2^2 -2^0), S 1, clamp [0, 63]; 4 nonzero weights
   //   x0*-8 = -2^3
   //   x1*5 = +2^2 +2^0
   //   x2*2 = +2^1
   //   x3*-3 = -2^2 +2^0
-  // %23 = add %1, %3   [0, 30] u5, stage 1
-  wire [4:0] n23 = {1'b0, n1} + {1'b0, n3};
-  // %24 = add %2, %1<<1   [0, 45] u6, stage 1
-  wire [5:0] n24 = {{2{1'b0}}, n2} + {{1'b0, n1}, 1'd0};
-  // %25 = add %6, %5<<1   [0, 45] u6, stage 2
-  wire [5:0] n25 = {{2{1'b0}}, r6} + {{1'b0, r5}, 1'd0};
-  // %26 = reg %23   [0, 30] u5, stage 2
-  reg [4:0] r26;
+  // %28 = add %1, %3   [0, 30] u5, stage 1
+  wire [4:0] n28 = {1'b0, n1} + {1'b0, n3};
+  // %29 = add %2, %1<<1   [0, 45] u6, stage 1
+  wire [5:0] n29 = {{2{1'b0}}, n2} + {{1'b0, n1}, 1'd0};
+  // %30 = add %6, %8<<1   [0, 45] u6, stage 2
+  wire [5:0] n30 = {{2{1'b0}}, r6} + {{1'b0, r8}, 1'd0};
+  // %31 = reg %28   [0, 30] u5, stage 2
+  reg [4:0] r31;
   always @(posedge clk) begin
-    if (ce) r26 <= n23;
+    if (ce) r31 <= n28;
   end
-  // %27 = reg %24   [0, 45] u6, stage 2
-  reg [5:0] r27;
+  // %32 = reg %29   [0, 45] u6, stage 2
+  reg [5:0] r32;
   always @(posedge clk) begin
-    if (ce) r27 <= n24;
+    if (ce) r32 <= n29;
   end
-  // %28 = add %26, %27<<1   [0, 120] u7, stage 2
-  wire [6:0] n28 = {{2{1'b0}}, r26} + {r27, 1'd0};
-  // %29 = reg %28   [0, 120] u7, stage 3
-  reg [6:0] r29;
-  always @(posedge clk) begin
-    if (ce) r29 <= n28;
-  end
-  // %30 = reg %25   [0, 45] u6, stage 3
-  reg [5:0] r30;
-  always @(posedge clk) begin
-    if (ce) r30 <= n25;
-  end
-  // %31 = add %29, -%30<<2   [-165, 105] s9, stage 3
-  wire [8:0] n31 = {{2{1'b0}}, r29} - {{1'b0, r30}, 2'd0};
-  // %32 = const 16   [16, 16] u5, stage 0
+  // %33 = add %31, %32<<1   [0, 120] u7, stage 2
+  wire [6:0] n33 = {{2{1'b0}}, r31} + {r32, 1'd0};
+  // %34 = const 63   [63, 63] u6, stage 0
   // (printed as a literal where it is read)
-  // %33 = reg %31   [-165, 105] s9, stage 4
-  reg [8:0] r33;
+  // %35 = xor %30, %34   [0, 63] u6, stage 2
+  // The bits inverted: 2^w - 1 - x, the subtrahend of an offset-binary sum (the adder absorbs the inverters).
+  wire [5:0] n35 = ~n30;
+  // %36 = reg %33   [0, 120] u7, stage 3
+  reg [6:0] r36;
   always @(posedge clk) begin
-    if (ce) r33 <= n31;
+    if (ce) r36 <= n33;
   end
-  // %34 = add %33<<2, -%33   [-495, 315] s10, stage 4
-  wire [9:0] n34 = {r33[7:0], 2'd0} - {r33[8], r33};
-  // %35 = reg %34   [-495, 315] s10, stage 5
-  reg [9:0] r35;
+  // %37 = reg %35   [0, 63] u6, stage 3
+  reg [5:0] r37;
   always @(posedge clk) begin
-    if (ce) r35 <= n34;
+    if (ce) r37 <= n35;
   end
-  // %36 = add %35, %32   [-479, 331] s10, stage 5
-  wire [9:0] n36 = r35 + 10'd16;
-  // %37 = requant %36 add=0 shift=1 clamp=[0, 63]   [0, 63] u6, stage 5
-  wire [9:0] n37_sum = n36;
-  wire [9:0] n37_shr = $signed(n37_sum) >>> 1;
+  // %38 = add %36, %37<<2   [87, 357] u9, stage 3
+  wire [8:0] n38 = {{2{1'b0}}, r36} + {{1'b0, r37}, 2'd0};
+  // %39 = reg %38   [87, 357] u9, stage 4
+  reg [8:0] r39;
+  always @(posedge clk) begin
+    if (ce) r39 <= n38;
+  end
+  // %40 = add %39<<2, -%39   [261, 1071] u11, stage 4
+  wire [10:0] n40 = {r39, 2'd0} - {{2{1'b0}}, r39};
+  // %41 = const -740   [-740, -740] s11, stage 0
+  // (printed as a literal where it is read)
+  // %42 = reg %40   [261, 1071] u11, stage 5
+  // readers use only its low 10 bits (their results are narrower).
+  /* verilator lint_off UNUSEDSIGNAL */
+  reg [10:0] r42;
+  /* verilator lint_on UNUSEDSIGNAL */
+  always @(posedge clk) begin
+    if (ce) r42 <= n40;
+  end
+  // %43 = add %42, %41   [-479, 331] s10, stage 5
+  wire [9:0] n43 = r42[9:0] + 10'd284;
+  // %44 = requant %43 add=0 shift=1 clamp=[0, 63]   [0, 63] u6, stage 5
+  wire [9:0] n44_sum = n43;
+  wire [9:0] n44_shr = $signed(n44_sum) >>> 1;
   // Saturate to [0, 63]: below if negative, above if positive and any of bits 6.. set.
-  wire [5:0] n37 = (n37_shr[9]) ? 6'd0 : ((!n37_shr[9] && |n37_shr[8:6]) ? 6'd63 : n37_shr[5:0]);
-  // %38 = reg %37   [0, 63] u6, stage 6
-  reg [5:0] r38;
+  wire [5:0] n44 = (n44_shr[9]) ? 6'd0 : ((!n44_shr[9] && |n44_shr[8:6]) ? 6'd63 : n44_shr[5:0]);
+  // %45 = reg %44   [0, 63] u6, stage 6
+  reg [5:0] r45;
   always @(posedge clk) begin
-    if (ce) r38 <= n37;
+    if (ce) r45 <= n44;
   end
-  // %39 = output y2, %38   stage 6
-  assign y[17:12] = r38;
+  // %46 = output y2, %45   stage 6
+  assign y[17:12] = r45;
 endmodule
 
 `default_nettype wire

@@ -1,0 +1,77 @@
+// The clamp-early pass (passes/ir2_clamp_early.h): a requant's saturation applied to the value its multiply tree
+// reads, bounded by bit tests, without changing any output.
+#include <gtest/gtest.h>
+
+#include "ir2/interpreter.h"
+#include "ir2/op_table.h"
+#include "ir2/text.h"
+#include "passes/ir2_passes.h"
+
+namespace hw {
+namespace {
+
+using hw::ir2::Graph;
+using hw::ir2::Node;
+using hw::ir2::Op;
+
+// y = clamp((7a + 5) >> 4, 0, 15) for an 8-bit a: every a >= 34 gives 15 (7 * 34 + 5 = 243 >> 4 = 15), so the
+// multiply needs a only up to 34: a saturation to [0, 63] (6 bits instead of 8) in front of it changes nothing.
+constexpr const char* kGraph = R"(graph early streams=1
+%0 = input a u8
+%1 = const 5
+%2 = add %0<<3, -%0
+%3 = add %2, %1
+%4 = requant %3 add=0 shift=4 clamp=[0, 15]
+%5 = output y, %4
+)";
+
+TEST(ClampEarly, SaturatesTheMultiplyInputWithoutChangingTheOutput) {
+  Graph g = hw::ir2::Parse(kGraph, "early.ir"), plain = g;
+  passes::ir2::PassManager pm({"range-analysis", "clamp-early"}, {});
+  pm.Run(g);
+  ASSERT_TRUE(pm.records().back().changed);
+  int sat = -1;
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    if (g.nodes[i].op == Op::kRequant && g.nodes[i].operands[0].node == 0) sat = static_cast<int>(i);
+  ASSERT_GE(sat, 0) << hw::ir2::Dump(g, true);
+  EXPECT_EQ(g.nodes[sat].lo, 0);
+  EXPECT_EQ(g.nodes[sat].hi, 63);
+  EXPECT_EQ(g.nodes[sat].range[0], (hw::ir2::Range{0, 63}));
+  EXPECT_EQ(hw::ir2::Cost(g, g.nodes[sat]), 0);  // bit tests, no adder level
+  for (const Node& n : g.nodes)
+    if (n.op == Op::kAdd)
+      for (const hw::ir2::Use& u : n.operands) EXPECT_NE(u.node, 0) << "the multiply tree reads the saturated value";
+  // every input, scheduled at K = 1 and 2, with and without the pass
+  for (int k : {1, 2}) {
+    Graph a = plain, b = plain;
+    passes::ir2::PassOptions po;
+    po.adders_per_stage = k;
+    passes::ir2::PassManager({"range-analysis", "schedule", "materialize-registers"}, po).Run(a);
+    passes::ir2::PassManager(passes::ir2::DefaultPipeline(), po).Run(b);
+    hw::ir2::Interpreter ia(a), ib(b);
+    for (int64_t x = 0; x < 256; ++x) {
+      const int64_t want = std::clamp<int64_t>((7 * x + 5) >> 4, 0, 15);
+      EXPECT_EQ(ia.Step({x})[0], want);
+      EXPECT_EQ(ib.Step({x})[0], want) << "a = " << x << " K=" << k;
+    }
+  }
+}
+
+// A multiply tree that also reads another value, or a value read outside the tree, is left alone.
+TEST(ClampEarly, LeavesTreesOfSeveralValuesAlone) {
+  Graph g = hw::ir2::Parse(R"(graph mixed streams=1
+%0 = input a u8
+%1 = input b u2
+%2 = add %0<<3, -%0
+%3 = add %2, %1
+%4 = requant %3 add=0 shift=4 clamp=[0, 15]
+%5 = output y, %4
+%6 = output z, %0
+)", "mixed.ir");
+  passes::ir2::PassManager pm({"range-analysis", "clamp-early"}, {});
+  pm.Run(g);
+  EXPECT_FALSE(pm.records().back().changed);
+}
+
+}  // namespace
+}  // namespace hw

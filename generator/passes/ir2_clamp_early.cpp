@@ -145,11 +145,12 @@ class ClampEarly : public Pass {
   }
 
  private:
-  // The adds under `root` read only inside the tree, and its one value A (and A's NOT). False if the leaves read
-  // anything else.
+  // The adds under `root` (the requant's operand) read only inside the tree, and its one value A (and A's NOT).
+  // False if the leaves read anything else or a tree value is read outside.
   bool FindTree(int root, Tree* t) const {
     const Graph& g = *g_;
-    if (g.nodes[root].op != Op::kAdd) return false;
+    // the root too is read by the requant alone (another reader would see the saturated value)
+    if (g.nodes[root].op != Op::kAdd || readers_[root].size() != 1) return false;
     std::vector<int> stack = {root};
     std::set<int> adds;
     while (!stack.empty()) {

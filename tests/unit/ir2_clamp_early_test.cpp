@@ -71,6 +71,19 @@ TEST(ClampEarly, LeavesTreesOfSeveralValuesAlone) {
   passes::ir2::PassManager pm({"range-analysis", "clamp-early"}, {});
   pm.Run(g);
   EXPECT_FALSE(pm.records().back().changed);
+  // the tree's root is read outside it too (an output sees the product itself)
+  Graph h = hw::ir2::Parse(R"(graph shared streams=1
+%0 = input a u8
+%1 = const 5
+%2 = add %0<<3, -%0
+%3 = add %2, %1
+%4 = requant %3 add=0 shift=4 clamp=[0, 15]
+%5 = output y, %4
+%6 = output p, %3
+)", "shared.ir");
+  passes::ir2::PassManager pm2({"range-analysis", "clamp-early"}, {});
+  pm2.Run(h);
+  EXPECT_FALSE(pm2.records().back().changed);
 }
 
 }  // namespace

@@ -252,6 +252,16 @@ class Printer {
         std::string e;
         for (const Use& u : n.operands) {
           if (u.shift >= w) continue;  // shifted out entirely: contributes 0 modulo 2^w
+          if (g_.nodes[u.node].op == Op::kConst) {
+            // a constant term, sign and shift included, modulo 2^w: added, or subtracted when that reads smaller
+            // (printed even when 0: one term per operand)
+            const __int128 m = (__int128{1} << w) - 1;
+            const __int128 c = ((u.neg ? -__int128{g_.nodes[u.node].value} : __int128{g_.nodes[u.node].value}) * (__int128{1} << u.shift)) & m;
+            const bool minus = w > 1 && c > (m >> 1);
+            const std::string t = Lit(w, static_cast<int64_t>(minus ? m + 1 - c : c));
+            e += e.empty() ? (minus ? "-" + t : t) : (minus ? " - " : " + ") + t;
+            continue;
+          }
           std::string t = Ext(u, w - u.shift);
           if (u.shift) t = fmt::format("{{{}, {}'d0}}", t, u.shift);
           e += e.empty() ? (u.neg ? "-" + t : t) : (u.neg ? " - " : " + ") + t;
@@ -300,9 +310,11 @@ class Printer {
           auto bits = [&](int from) {
             return from == tw - 2 ? fmt::format("{}_shr[{}]", nm, from) : fmt::format("{}_shr[{}:{}]", nm, tw - 2, from);
           };
+          // the sign bit (a 1-bit sum is its own sign)
+          const std::string sign = tw == 1 ? nm + "_shr" : fmt::format("{}_shr[{}]", nm, tw - 1);
           std::string over, under;
-          if (clamp_hi) over = fmt::format("!{}_shr[{}] && |{}", nm, tw - 1, bits(c.hi_bit));
-          if (clamp_lo) under = n.lo == 0 ? fmt::format("{}_shr[{}]", nm, tw - 1) : fmt::format("{}_shr[{}] && !(&{})", nm, tw - 1, bits(c.lo_bit));
+          if (clamp_hi) over = fmt::format("!{} && |{}", sign, bits(c.hi_bit));
+          if (clamp_lo) under = n.lo == 0 ? sign : fmt::format("{} && !(&{})", sign, bits(c.lo_bit));
           s += fmt::format("  // Saturate to [{}, {}]: {}{}{}.\n", n.lo, n.hi, clamp_lo ? (n.lo == 0 ? "below if negative" : fmt::format("below if negative and bits {}.. not all ones", c.lo_bit)) : "",
                            clamp_lo && clamp_hi ? ", " : "", clamp_hi ? fmt::format("above if positive and any of bits {}.. set", c.hi_bit) : "");
           if (clamp_hi) e = fmt::format("({}) ? {} : {}", over, Lit(w, n.hi), e);

@@ -64,7 +64,7 @@ module tiny_l0_fc1 (
   // %15 = const -143   [-143, -143] s9, stage 0
   // (printed as a literal where it is read)
   // %16 = add %14, %15   [-63, 492] s10, stage 3
-  wire [9:0] n16 = n14 + -10'sd143;
+  wire [9:0] n16 = n14 - 10'd143;
   // %17 = requant %16 add=0 shift=2 clamp=[0, 63]   [0, 63] u6, stage 3
   wire [9:0] n17_sum = n16;
   wire [9:0] n17_shr = $signed(n17_sum) >>> 2;

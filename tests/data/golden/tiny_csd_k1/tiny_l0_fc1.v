@@ -88,7 +88,7 @@ module tiny_l0_fc1 (
     if (ce) r21 <= n19;
   end
   // %22 = add %21, %20   [-63, 417] s10, stage 5
-  wire [9:0] n22 = r21 + -10'sd218;
+  wire [9:0] n22 = r21 - 10'd218;
   // %23 = requant %22 add=0 shift=2 clamp=[0, 63]   [0, 63] u6, stage 5
   wire [9:0] n23_sum = n22;
   wire [9:0] n23_shr = $signed(n23_sum) >>> 2;

@@ -642,13 +642,17 @@ AdderGraph OptimizeCmvm(const IntMatrix& w, const CmvmOptions& options) {
   };
   // Plain CSE on W: the only candidate for big matrices, one of several in bounded modes; never competitive
   // with the row-difference decompositions unconstrained, so skipped there when those run.
-  if (tries == 1 || depth_bound >= 0 || w.rows <= 1 || medium)
+  if (options.plain_only || tries == 1 || depth_bound >= 0 || w.rows <= 1 || medium)
     consider(SolveOnce(w, ranges, depth_bound, seed_of(0, 0), blk, lookahead));
   // Medium depth-bounded problems on the single-solve path (1.5e5 < pair work <= 5e5, e.g. 32 x 32 [129, 255],
   // 64 x 64 int4): one shared-offset solve as well when the offsets remove at least 30 % of the terms (N = 32
   // min-depth: 40 % of the terms, 1529.0 -> 1400.2 adders, 17 -> 31 ms per matrix; 64 x 64 int4: 22 %, and the
   // solve never won there, 2784.4 either way, 21 -> 50 ms without the threshold). Not above 5e5 pairs: 128 x 49
   // int8 gained 3 adders of 7253 for 2x the time.
+  if (options.plain_only) {
+    for (int t = 1; t < tries; ++t) consider(SolveOnce(w, ranges, depth_bound, seed_of(t, 3), blk, lookahead));
+    return std::move(best.g);
+  }
   if (effort >= 1 && tries == 1 && depth_bound >= 0 && work <= 5e5) {
     AdderGraph g;
     if (SolveOffsetTree(w, ranges, depth_bound, 0, lookahead, kOffsetMinGain, kMaxOffsets, 0.3, g))

@@ -32,6 +32,11 @@ struct CmvmOptions {
   // Column-block size override (pair work per block, see docs/performance.md); 0 = from effort. For tests and
   // experiments: lets a small matrix take the block path.
   double block_pairs = 0;
+  // Only plain CSE restarts (the seeded tie-breaks of the greedy CSE on W): no shared offsets, no row
+  // differences, no transposed solve. A faster, narrower search for callers that judge graphs by another cost:
+  // `--registers min` (passes/register_choice.h) solves W^T this way, whose other candidates never carried fewer
+  // pipeline flip-flop bits on the benched models (docs/performance.md, "Pipeline flip-flops").
+  bool plain_only = false;
 };
 
 // Per-weight canonical-signed-digit trees: every output is a balanced adder tree of its own

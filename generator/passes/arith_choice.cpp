@@ -37,6 +37,7 @@ arith::AdderGraph BuildLayerGraph(const model::DenseLayer& d, const model::IntTy
   o.depth_mode = choice.depth;
   o.extra_depth = choice.extra_depth;
   o.effort = choice.effort;
+  o.plain_only = choice.plain_only;
   o.input_ranges.assign(d.in, arith::InputRange{input_type.min(), input_type.max()});
   if (!choice.transposed) return arith::OptimizeCmvm(d.weight, o);
   // W^T's inputs are W's outputs: no ranges known for them (the width cost of the W^T solve is unranged).

@@ -24,6 +24,9 @@ struct ArithChoice {
   // one by one, which carries fewer partial sums across pipeline registers on Fashion's fc1 (docs/performance.md,
   // "Pipeline flip-flops"). Adder depth is not bounded by W's minimum (W^T's is).
   bool transposed = false;
+  // CMVM only: the search makes plain CSE restarts only (arith::CmvmOptions::plain_only). `--registers min` sets
+  // it on some of its candidates.
+  bool plain_only = false;
   // `--registers min`: the layer's graph is chosen by its pipeline flip-flop bits among a few candidates, not set
   // by the fields above alone (passes/register_choice.h resolves it into a plain choice).
   bool fewest_registers = false;

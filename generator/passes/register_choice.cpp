@@ -20,26 +20,29 @@ ArithChoice ChooseForRegisters(const model::Model& model, int index, const Arith
   std::vector<ArithChoice> candidates;
   auto add = [&](const ArithChoice& c) {
     const auto same = [&](const ArithChoice& o) {
-      return o.depth == c.depth && o.transposed == c.transposed && o.effort == c.effort &&
+      return o.depth == c.depth && o.transposed == c.transposed && o.effort == c.effort && o.plain_only == c.plain_only &&
              (c.depth != arith::DepthMode::kMinimumPlusK || o.extra_depth == c.extra_depth);
     };
     if (std::none_of(candidates.begin(), candidates.end(), same)) candidates.push_back(c);
   };
-  auto shape = [&](bool transposed, arith::DepthMode depth, int extra_depth, int effort) {
+  auto shape = [&](bool transposed, arith::DepthMode depth, int extra_depth, int effort, bool plain_only) {
     ArithChoice c = plain;
     c.transposed = transposed, c.depth = depth, c.extra_depth = extra_depth, c.effort = effort;
+    c.plain_only = plain_only;
     return c;
   };
   using arith::DepthMode;
+  const auto& dense = std::get<model::DenseLayer>(model.layers[index].op);
+  const bool small = static_cast<long>(dense.weight.rows) * dense.weight.cols <= 4096;
   add(plain);
-  add(shape(false, DepthMode::kMinimum, 0, plain.effort));
-  add(shape(true, DepthMode::kMinimum, 0, plain.effort));
-  // More shapes (jet-shaped model at K = 2: 64,835 -> 62,533 bits; Fashion unchanged, +1.6 s of solves)
-  for (const bool t : {false, true}) {
-    add(shape(t, DepthMode::kMinimumPlusK, 1, plain.effort));
-    add(shape(t, DepthMode::kMinimum, 0, 0));
-  }
-  add(shape(true, DepthMode::kUnconstrained, 0, plain.effort));
+  for (const bool t : {false, true})
+    for (const bool p : {false, true}) {
+      if (t && !p && !small) continue;
+      add(shape(t, DepthMode::kMinimum, 0, plain.effort, p));
+      add(shape(t, DepthMode::kMinimumPlusK, 1, plain.effort, p));
+      add(shape(t, DepthMode::kUnconstrained, 0, plain.effort, p));
+      if (!p) add(shape(t, DepthMode::kMinimum, 0, 0, false));
+    }
   struct Figures {
     long bits = 0, adders = 0;
     int latency = 0;

@@ -3,12 +3,15 @@
 // the graph's shape, and which shape carries the fewest bits depends on the layer and on K. So the candidates are
 // lowered and run through the pipeline, and the one with the fewest register bits wins (then fewer adders), among
 // those whose latency is not above the as-chosen graph's:
-//   - the graph as chosen (--arith/--depth/--effort),
-//   - the minimum-depth CMVM of W, and at min + 1,
-//   - the transposed minimum-depth CMVM (W^T solved, graph transposed back: ArithChoice::transposed), at min + 1,
-//     and unconstrained,
-//   - the two minimum-depth graphs at effort 0 (small column blocks: other shapes, fast).
-// Deterministic (the CMVM solves are); costs eight solves and pipeline runs per layer.
+//   - the graph as chosen (--arith/--depth/--effort);
+//   - the CMVM of W at minimum depth, at min + 1, unconstrained, and at minimum depth with effort 0 (small column
+//     blocks: other shapes, fast), each by the full search and by its plain CSE restarts (ArithChoice::plain_only);
+//   - the transposed CMVM (W^T solved, graph transposed back: ArithChoice::transposed) at the same depths, by
+//     plain CSE restarts; by the full search too when W has at most 4,096 weights. On Fashion's 64 x 196 fc1 the
+//     full W^T search at minimum depth takes 3.6 s and picks one of its plain restarts anyway (13,419 bits at
+//     K = 2, found in 0.1 s by the restarts alone); unconstrained, its pick has one stage more (15,601 bits) where
+//     the plain restarts give 13,265 at the same latency.
+// Deterministic (the CMVM solves are); up to 16 solves and pipeline runs per layer (Fashion: 1.6 s in all).
 #pragma once
 
 #include "model/model.h"

@@ -38,7 +38,7 @@ std::string PortsHeader(const Graph& g) {
   s += "  (void)m; (void)x;\n}\ninline void GetOutputs(const Model* m, int64_t* y) {\n";
   for (size_t k = 0; k < out.size(); ++k) {
     const auto& u = g.nodes[out[k]].operands[0];
-    const Type t = TypeOf(g.nodes[u.node].range[u.result]);
+    const Type t = TypeOf(hw::ir2::OperandRange(g, u));  // with its shift (trailing-zeros)
     if (t.is_signed && t.width < 64)
       s += fmt::format("  y[{0}] = static_cast<int64_t>(static_cast<uint64_t>(m->{1}) << {2}) >> {2};\n", k, g.nodes[out[k]].symbol, 64 - t.width);
     else

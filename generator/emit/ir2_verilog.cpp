@@ -100,7 +100,7 @@ class Printer {
     };
     for (int i : g_.Inputs()) port(i, "input ", g_.nodes[i].type.width);
     if (o_.control) ports.push_back("output wire out_valid");
-    for (int i : g_.Outputs()) port(i, "output", Width(g_.nodes[i].operands[0]));
+    for (int i : g_.Outputs()) port(i, "output", TypeOf(hw::ir2::OperandRange(g_, g_.nodes[i].operands[0])).width);
     for (size_t i = 0; i < ports.size(); ++i) out += "  " + ports[i] + (i + 1 < ports.size() ? ",\n" : "\n");
     out += ");\n\n" + body + "endmodule\n\n`default_nettype wire\n";
     return out;
@@ -278,6 +278,25 @@ class Printer {
         const Range a = hw::ir2::OperandRange(g_, u);
         const int64_t slo = (a.lo + n.add) >> n.shift, shi = (a.hi + n.add) >> n.shift;
         const bool clamp_lo = slo < n.lo, clamp_hi = shi > n.hi;
+        if (const hw::ir2::RequantClamp wc = hw::ir2::ClampOf(g_, n); wc.window) {
+          // A window [L, L + 2^k - 1] minus L (L a multiple of 2^k): the low k bits, unless the bits from k up
+          // are under or over L / 2^k. No adder: a - L has a's low k bits.
+          const int aw = TypeOf(a).width, k = wc.window_bit;
+          const bool sgn = a.lo < 0;
+          const std::string hi_bits = aw - k == 1 ? fmt::format("{}_a[{}]", nm, aw - 1) : fmt::format("{}_a[{}:{}]", nm, aw - 1, k);
+          const std::string hb = sgn ? "$signed(" + hi_bits + ")" : hi_bits;
+          const std::string cb = sgn ? "$signed(" + Lit(aw - k, wc.window_base) + ")" : Lit(aw - k, wc.window_base);
+          const bool unused = w < k;
+          s += fmt::format("  // Saturate to [{}, {}] and subtract {}: below if bits {}.. are under {}, above if over {}; else bits 0..{}.\n",
+                           -n.add, -n.add + n.hi, -n.add, k, wc.window_base, wc.window_base, k - 1);
+          if (unused) s += "  /* verilator lint_off UNUSEDSIGNAL */\n";
+          s += fmt::format("  wire {}{}_a = {};\n", Vec(aw), nm, Ext(Use{u.node, u.result}, aw));
+          if (unused) s += "  /* verilator lint_on UNUSEDSIGNAL */\n";
+          std::string e = w == 1 ? fmt::format("{}_a[0]", nm) : fmt::format("{}_a[{}:0]", nm, w - 1);
+          if (wc.hi) e = fmt::format("({} > {}) ? {} : {}", hb, cb, Lit(w, n.hi), e);
+          if (wc.lo) e = fmt::format("({} < {}) ? {} : {}", hb, cb, Lit(w, 0), wc.hi ? "(" + e + ")" : e);
+          return s + Decl(i, 0, fmt::format("  wire {}{} = {};\n", Vec(w), nm, e));
+        }
         Range hull{std::min({a.lo + n.add, int64_t{-1}}), std::max({a.hi + n.add, int64_t{0}})};
         if (clamp_lo) hull.lo = std::min(hull.lo, n.lo);
         if (clamp_hi) hull.hi = std::max(hull.hi, n.hi);
@@ -409,14 +428,22 @@ class Printer {
         return s + Decl(i, 0, fmt::format("  reg {}r{};\n", Vec(w), i)) +
                fmt::format("  always @(posedge clk) begin\n    if (ce) r{} <= {};\n  end\n", i, Ext(n.operands[0], w));
       case Op::kOutput: {
+        const Use& u = n.operands[0];
+        // A shifted operand (trailing-zeros): the value's bits, then the zero bits it was computed without.
+        auto value = [&](int width) {
+          if (u.shift == 0) return Ext(u, width);
+          if (u.shift >= width) return Lit(width, 0);
+          return fmt::format("{{{}, {}'d0}}", Ext(Use{u.node, u.result}, width - u.shift), u.shift);
+        };
         const auto m = member_.find(n.symbol);
-        if (m == member_.end()) return s + fmt::format("  assign {} = {};\n", n.symbol, Ext(n.operands[0], Width(n.operands[0])));
+        if (m == member_.end()) return s + fmt::format("  assign {} = {};\n", n.symbol, value(TypeOf(hw::ir2::OperandRange(g_, u)).width));
         const Type el = o_.bundles[m->second.first].element;
-        const Range r = g_.nodes[n.operands[0].node].range[n.operands[0].result];
+        const Range r = hw::ir2::OperandRange(g_, u);
         if (r.lo < el.min() || r.hi > el.max())
           throw InternalError(fmt::format("graph '{}': output {} in [{}, {}] does not fit its port's {}-bit elements", g_.name, n.symbol, r.lo,
                                           r.hi, el.width));
-        return s + fmt::format("  assign {} = {};\n", PortBits(n), Ext(n.operands[0], el.width));
+        if (u.shift) s += fmt::format("  // Its low {} bits are always zero: not stored in the register.\n", u.shift);
+        return s + fmt::format("  assign {} = {};\n", PortBits(n), value(el.width));
       }
       case Op::kCmp: {
         static const char* kVerilog[] = {"<", "<=", "==", "!=", ">", ">="};

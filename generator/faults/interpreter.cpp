@@ -31,6 +31,7 @@ GraphProgram::GraphProgram(const hw::ir2::Graph& g, int layer, const std::vector
                            int outputs) {
   nodes_.resize(g.nodes.size());
   out_slot_.assign(outputs, -1);
+  out_shift_.assign(outputs, 0);
   for (const hw::ir2::StateDecl& st : g.states) {
     StateInfo si;
     si.width = st.type.width, si.lanes = st.lanes, si.is_signed = st.type.is_signed, si.init = st.init;
@@ -91,6 +92,7 @@ GraphProgram::GraphProgram(const hw::ir2::Graph& g, int layer, const std::vector
         ++out_pos;
         HW_CHECK(o >= 0 && o < outputs, "output port " + n.symbol + " of " + g.name);
         out_slot_[o] = N.ops[0].slot;
+        out_shift_[o] = n.operands[0].shift;
         break;
       }
       case Op::kRequant: {
@@ -391,8 +393,9 @@ reference::Batch Interpreter::Run(const reference::Batch& x, int first, int last
       p.Run(cur.data() + r0 * cur.cols(), static_cast<int>(cur.cols()), rows, kBlock, val, nullptr);
       for (int o = 0; o < out_len; ++o) {
         const int64_t* y = &val[static_cast<size_t>(p.output_slot(o)) * kBlock];
+        const int shift = p.output_shift(o);
         for (int r = 0; r < rows; ++r)
-          next(r0 + r, o) = Wrap(static_cast<uint64_t>(y[r]), L.out_bits, L.out_signed);
+          next(r0 + r, o) = Wrap(static_cast<uint64_t>(y[r]) << shift, L.out_bits, L.out_signed);
       }
     }
     cur = std::move(next);

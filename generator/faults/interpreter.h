@@ -45,6 +45,8 @@ class GraphProgram {
   int slots() const { return slots_; }
   int outputs() const { return static_cast<int>(out_slot_.size()); }
   int output_slot(int o) const { return out_slot_[o]; }
+  // Output o is the value in its slot shifted left by this (an output operand's shift: passes/ir2_trailing_zeros.h).
+  int output_shift(int o) const { return out_shift_[o]; }
   int slot_of(int node) const { return nodes_[node].slot; }
   bool stateful() const { return !states_.empty(); }
 
@@ -101,7 +103,7 @@ class GraphProgram {
   std::vector<Node> nodes_;
   std::vector<StateInfo> states_;
   std::vector<std::unique_ptr<std::vector<int64_t>>> tables_;  // faulty copies of lut tables
-  std::vector<int> out_slot_;
+  std::vector<int> out_slot_, out_shift_;
   int slots_ = 0;
 };
 

@@ -249,7 +249,8 @@ LmEvaluator::Run LmEvaluator::RunHardware(const std::vector<HwFault>& faults, st
       if (outputs)
         for (int r = 0; r < W; ++r) {
           std::vector<int64_t> y(n_out);
-          for (int o = 0; o < n_out; ++o) y[o] = val[static_cast<size_t>(p.output_slot(o)) * W + r];
+          for (int o = 0; o < n_out; ++o)
+            y[o] = static_cast<int64_t>(static_cast<uint64_t>(val[static_cast<size_t>(p.output_slot(o)) * W + r]) << p.output_shift(o));
           outputs->push_back(std::move(y));
         }
       for (int r = 0; r < W; ++r) {

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/diag.h"
+#include "ir2/op_table.h"
 #include "ir2/text.h"
 
 namespace hw::ir2 {
@@ -82,10 +83,12 @@ void CheckModule(const Design& d, int index, std::vector<std::string>& errs) {
                                      member, ToString(it->second->type)));
         if (!inputs && !it->second->operands.empty()) {
           const Use& u = it->second->operands[0];
-          const std::vector<Range>& r = g.nodes[u.node].range;
-          if (static_cast<int>(r.size()) > u.result && (r[u.result].lo < b.element.min() || r[u.result].hi > b.element.max()))
-            errs.push_back(fmt::format("{}: port '{}' carries {} but output '{}' reaches [{}, {}]", where, b.name,
-                                       ToString(b.element), member, r[u.result].lo, r[u.result].hi));
+          if (static_cast<int>(g.nodes[u.node].range.size()) > u.result) {
+            const Range r = OperandRange(g, u);  // with its shift (trailing-zeros)
+            if (r.lo < b.element.min() || r.hi > b.element.max())
+              errs.push_back(fmt::format("{}: port '{}' carries {} but output '{}' reaches [{}, {}]", where, b.name,
+                                         ToString(b.element), member, r.lo, r.hi));
+          }
         }
       }
     }

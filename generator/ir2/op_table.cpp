@@ -181,9 +181,10 @@ const std::vector<OpInfo> kOps = {
      },
      [](const EvalContext&, const Node&, const std::vector<int64_t>& v, int64_t* r) { r[0] = v[0] ^ v[1]; }},
     {Op::kOutput, "output", 1, 1, 0, SymbolKind::kPort, 0, true, NoRange,
-     [](const EvalContext& c, const Node&, const std::vector<int64_t>& v, int64_t*) {
-       (*c.outputs)[PortIndex(c)] = v[0];
-     }},
+     [](const EvalContext& c, const Node& n, const std::vector<int64_t>& v, int64_t*) {
+       (*c.outputs)[PortIndex(c)] = Shifted(n.operands[0], v[0]);
+     },
+     true},
 };
 
 }  // namespace
@@ -264,6 +265,16 @@ RequantClamp ClampOf(const Graph& g, const Node& n) {
   const Use& u = n.operands[0];
   c.rounding_adder = n.add != 0 || u.neg;
   const Range a = OperandRange(g, u);
+  if (n.add != 0 && !u.neg && !u.shift && n.shift == 0 && n.lo == 0 && n.hi > 0 && n.hi < std::numeric_limits<int64_t>::max()) {
+    const int k = Log2Exact(n.hi + 1);
+    if (k >= 0 && (-n.add) % (int64_t{1} << k) == 0 && n.add != std::numeric_limits<int64_t>::min()) {
+      c.window = true, c.rounding_adder = false, c.window_bit = k, c.window_base = -n.add / (int64_t{1} << k);
+      c.lo = a.lo + n.add < 0;
+      c.hi = a.hi + n.add > n.hi;
+      c.lo_bit = 0, c.hi_bit = k;
+      return c;
+    }
+  }
   c.lo = ((a.lo + n.add) >> n.shift) < n.lo;
   c.hi = ((a.hi + n.add) >> n.shift) > n.hi;
   if (c.lo) {

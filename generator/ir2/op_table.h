@@ -50,7 +50,8 @@ struct OpInfo {
   Range (*range)(const Graph& g, const Node& n, int r);
   // Token-level meaning: operand values in, results out.
   void (*eval)(const EvalContext& c, const Node& n, const std::vector<int64_t>& operands, int64_t* results);
-  // Operands may be shifted left and negated (`-%3<<2`): add, and requant (its rounding adder absorbs them).
+  // Operands may be shifted left and negated (`-%3<<2`): add, and requant (its rounding adder absorbs them); an
+  // output's operand may be shifted (zero bits appended at the port: passes/ir2_trailing_zeros.h), not negated.
   bool scaled_operands = false;
 };
 
@@ -70,6 +71,11 @@ struct RequantClamp {
   int lo_bit = 0, hi_bit = 0;   // lo = 0 or -2^lo_bit, hi = 2^hi_bit - 1 (when bit_tests)
   bool bit_tests = true;        // every test that can trigger reads bits only
   bool rounding_adder = false;  // add != 0 or a negated operand: the requant has its own adder
+  // A window: shift 0, clamp [0, 2^k - 1] and add = -L with L a multiple of 2^k (clamp-early). a - L needs no
+  // adder: its low k bits are a's, and the tests compare a's bits from k up with L / 2^k (below, above).
+  bool window = false;
+  int window_bit = 0;        // k
+  int64_t window_base = 0;   // L / 2^k
 };
 RequantClamp ClampOf(const Graph& g, const Node& requant);
 // `xor a, 2^w - 1` with a in [0, 2^w - 1]: the bits of a inverted (2^w - 1 - a), as an adder inverts a subtrahend

@@ -110,6 +110,8 @@ double TimingModel::Delay(const Graph& g, const Node& n) const {
       double t = c.rounding_adder ? AdderNs(sw) : 0;
       if (!c.lo && !c.hi) return t;
       if (!c.bit_tests) return t + CompareNs(sw) + MuxNs();  // compare + select
+      // A window: the bits from k up compared with a constant (a function of those bits alone), then the select.
+      if (c.window) return ReduceNs(std::max(2, WidthOf(g, u) + 1 - c.window_bit)) + MuxNs();
       // A saturation: an AND/OR of the bits above the bound (and the sign), then the select.
       const int tested = sw - n.shift - std::min(c.lo ? c.lo_bit : sw, c.hi ? c.hi_bit : sw);
       return t + ReduceNs(std::max(2, tested)) + MuxNs();

@@ -105,6 +105,7 @@ std::vector<std::string> Verify(const Graph& g, VerifyLevel level) {
         operands_ok = false;
       }
       if ((u.shift != 0 || u.neg) && !info.scaled_operands) err(i, fmt::format("operand {}: shifts and negation are for add and requant only", j));
+      if (u.neg && n.op == Op::kOutput) err(i, fmt::format("operand {}: an output's operand may be shifted, not negated", j));
       if (u.shift < 0 || u.shift > 62) err(i, fmt::format("operand {}: shift outside 0 .. 62", j));
     }
     if (!operands_ok) continue;

@@ -8,6 +8,13 @@
 // comparator, 0 adder levels) and lets the multiply tree read A_s instead: y is the same for every A, and the
 // register in front of the multiply holds the narrower A_s. It works on whatever encoding offset-encode chose
 // for A (the interval is found on the stored value). Stateless graphs only; the ranges are computed again.
+//
+// Offset binary puts many intervals away from 0, where such bounds cannot narrow A. Then a window may: the
+// smallest [L, L + 2^k - 1] around [a0, a1] with L a multiple of 2^k, and A_s = clamp(A - L, 0, 2^k - 1), which
+// needs no adder either (A - L has A's low k bits; below and above compare A's bits from k up with L / 2^k:
+// ir2::RequantClamp::window). The tree then reads A_s + L: one of its constants grows by what L contributed
+// (a new const node; used when a tree has a constant and the change divides exactly). On Fashion at K = 2 with
+// `--registers min`: fc1's accumulators 736 -> 685 bits.
 #pragma once
 
 #include <memory>

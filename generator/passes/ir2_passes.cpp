@@ -15,6 +15,7 @@
 #include "passes/ir2_linear_form.h"
 #include "passes/ir2_retime.h"
 #include "passes/ir2_clamp_early.h"
+#include "passes/ir2_trailing_zeros.h"
 #include "passes/ir2_offset_encode.h"
 #include "passes/ir2_split_requant.h"
 #include "passes/ir2_sink.h"
@@ -266,7 +267,7 @@ hw::ir2::TimingModel PassOptions::Timing() const {
   return t;
 }
 
-std::vector<std::string> DefaultPipeline() { return {"range-analysis", "offset-encode", "clamp-early", "split-requant", "schedule", "retime", "sink", "materialize-registers"}; }
+std::vector<std::string> DefaultPipeline() { return {"range-analysis", "offset-encode", "clamp-early", "trailing-zeros", "split-requant", "schedule", "retime", "sink", "materialize-registers"}; }
 std::vector<std::string> RegisteredPasses() { return DefaultPipeline(); }
 
 std::unique_ptr<Pass> MakePass(const std::string& name, const PassOptions& o) {
@@ -275,6 +276,7 @@ std::unique_ptr<Pass> MakePass(const std::string& name, const PassOptions& o) {
   if (name == "split-requant") return MakeSplitRequantPass(o);
   if (name == "offset-encode") return MakeOffsetEncodePass(o);
   if (name == "clamp-early") return MakeClampEarlyPass(o);
+  if (name == "trailing-zeros") return MakeTrailingZerosPass(o);
   if (name == "retime") return MakeRetimePass(o);
   if (name == "sink") return MakeSinkPass(o);
   if (name == "materialize-registers") return std::make_unique<MaterializeRegisters>();

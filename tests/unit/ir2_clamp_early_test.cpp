@@ -57,6 +57,49 @@ TEST(ClampEarly, SaturatesTheMultiplyInputWithoutChangingTheOutput) {
   }
 }
 
+// y = clamp((7a - 1000) >> 4, 0, 15): 0 up to a = 145, 15 from a = 178. Bounds 0 and 2^m - 1 would need all 8 bits
+// of a; the window [128, 191] (6 bits, 145 and 178 share bits 6..) holds a - 128, and the tree's constant takes
+// 7 * 128 back (-1000 + 896 = -104).
+TEST(ClampEarly, AWindowAwayFromZeroStoresTheLowBits) {
+  const char* text = R"(graph window streams=1
+%0 = input a u8
+%1 = const -1000
+%2 = add %0<<3, -%0
+%3 = add %2, %1
+%4 = requant %3 add=0 shift=4 clamp=[0, 15]
+%5 = output y, %4
+)";
+  Graph g = hw::ir2::Parse(text, "window.ir"), plain = g;
+  passes::ir2::PassManager pm({"range-analysis", "clamp-early"}, {});
+  pm.Run(g);
+  ASSERT_TRUE(pm.records().back().changed);
+  int sat = -1;
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    if (g.nodes[i].op == Op::kRequant && g.nodes[i].operands[0].node == 0) sat = static_cast<int>(i);
+  ASSERT_GE(sat, 0) << hw::ir2::Dump(g, true);
+  EXPECT_EQ(g.nodes[sat].add, -128);
+  EXPECT_EQ(g.nodes[sat].lo, 0);
+  EXPECT_EQ(g.nodes[sat].hi, 63);
+  const hw::ir2::RequantClamp c = hw::ir2::ClampOf(g, g.nodes[sat]);
+  EXPECT_TRUE(c.window);
+  EXPECT_FALSE(c.rounding_adder);
+  EXPECT_EQ(c.window_bit, 6);
+  EXPECT_EQ(c.window_base, 2);
+  EXPECT_EQ(hw::ir2::Cost(g, g.nodes[sat]), 0);  // no adder: a - 128 has a's low 6 bits
+  bool moved = false;
+  for (const Node& n : g.nodes) moved |= n.op == Op::kConst && n.value == -104;
+  EXPECT_TRUE(moved) << hw::ir2::Dump(g, true);
+  for (int k : {1, 2}) {
+    Graph b = plain;
+    passes::ir2::PassOptions po;
+    po.adders_per_stage = k;
+    passes::ir2::PassManager(passes::ir2::DefaultPipeline(), po).Run(b);
+    hw::ir2::Interpreter ib(b);
+    for (int64_t x = 0; x < 256; ++x)
+      EXPECT_EQ(ib.Step({x})[0], std::clamp<int64_t>((7 * x - 1000) >> 4, 0, 15)) << "a = " << x << " K=" << k;
+  }
+}
+
 // A multiply tree that also reads another value, or a value read outside the tree, is left alone.
 TEST(ClampEarly, LeavesTreesOfSeveralValuesAlone) {
   Graph g = hw::ir2::Parse(R"(graph mixed streams=1

@@ -182,18 +182,20 @@ TEST(Ir2Passes, PassManagerRejectsUnknownNamesAndAuditsClaims) {
   dumping.Run(h);
   EXPECT_TRUE(fs::exists(dir / "00-input.ir"));
   // split-requant (no clock target) and retime (a multiplier deeper than K = 1) do not apply: skipped, numbered
-  // all the same (offset-encode and clamp-early apply to this stateless graph and leave it as it is: its add is
-  // read by an output and has no constant to take an offset out, and there is no requant)
+  // all the same (offset-encode, clamp-early and trailing-zeros apply to this stateless graph and leave it as it
+  // is: its add is read by an output and has no constant to take an offset out, and there is no requant)
   EXPECT_TRUE(fs::exists(dir / "02-offset-encode.ir"));
   EXPECT_TRUE(fs::exists(dir / "03-clamp-early.ir"));
+  EXPECT_TRUE(fs::exists(dir / "04-trailing-zeros.ir"));
   EXPECT_FALSE(dumping.records()[1].changed);
   EXPECT_FALSE(dumping.records()[2].changed);
-  EXPECT_FALSE(fs::exists(dir / "04-split-requant.ir"));
-  EXPECT_FALSE(fs::exists(dir / "06-retime.ir"));
-  EXPECT_TRUE(fs::exists(dir / "07-sink.ir"));
-  EXPECT_TRUE(fs::exists(dir / "08-materialize-registers.ir"));
-  EXPECT_EQ(dumping.records().size(), 8u);
-  EXPECT_TRUE(dumping.records()[7].changed);
+  EXPECT_FALSE(dumping.records()[3].changed);
+  EXPECT_FALSE(fs::exists(dir / "05-split-requant.ir"));
+  EXPECT_FALSE(fs::exists(dir / "07-retime.ir"));
+  EXPECT_TRUE(fs::exists(dir / "08-sink.ir"));
+  EXPECT_TRUE(fs::exists(dir / "09-materialize-registers.ir"));
+  EXPECT_EQ(dumping.records().size(), 9u);
+  EXPECT_TRUE(dumping.records()[8].changed);
   fs::remove_all(dir);
 }
 

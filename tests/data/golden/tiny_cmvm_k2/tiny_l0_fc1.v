@@ -108,32 +108,36 @@ module tiny_l0_fc1 (
   end
   // %29 = add %28<<1, %27   [179, 449] u9, stage 2
   wire [8:0] n29 = {r28, 1'd0} + {1'b0, n27};
-  // %30 = reg %29   [179, 449] u9, stage 3
-  reg [8:0] r30;
-  always @(posedge clk) begin
-    if (ce) r30 <= n29;
-  end
-  // %31 = add %30<<2, -%30   [537, 1347] u11, stage 3
-  // readers use only its low 10 bits (their results are narrower).
-  /* verilator lint_off UNUSEDSIGNAL */
-  wire [10:0] n31 = {r30, 2'd0} - {{2{1'b0}}, r30};
-  /* verilator lint_on UNUSEDSIGNAL */
-  // %32 = const -1016   [-1016, -1016] s11, stage 0
+  // The saturation of this neuron's output, applied to its accumulator before the multiply (clamp-early): the window [320, 383] minus 320, its low 6 bits; the multiply's constant takes the 320 back.
+  // %30 = requant %29 add=-320 shift=0 clamp=[0, 63]   [0, 63] u6, stage 2
+  // Saturate to [320, 383] and subtract 320: below if bits 6.. are under 5, above if over 5; else bits 0..5.
+  wire [8:0] n30_a = n29;
+  wire [5:0] n30 = (n30_a[8:6] < 3'd5) ? 6'd0 : ((n30_a[8:6] > 3'd5) ? 6'd63 : n30_a[5:0]);
+  // %31 = const -56   [-56, -56] s7, stage 0
   // (printed as a literal where it is read)
-  // %33 = add %31, %32   [-479, 331] s10, stage 3
-  wire [9:0] n33 = n31[9:0] + 10'd8;
-  // %34 = requant %33 add=0 shift=1 clamp=[0, 63]   [0, 63] u6, stage 3
-  wire [9:0] n34_sum = n33;
-  wire [9:0] n34_shr = $signed(n34_sum) >>> 1;
-  // Saturate to [0, 63]: below if negative, above if positive and any of bits 6.. set.
-  wire [5:0] n34 = (n34_shr[9]) ? 6'd0 : ((!n34_shr[9] && |n34_shr[8:6]) ? 6'd63 : n34_shr[5:0]);
-  // %35 = reg %34   [0, 63] u6, stage 4
-  reg [5:0] r35;
+  // %32 = reg %30   [0, 63] u6, stage 3
+  reg [5:0] r32;
   always @(posedge clk) begin
-    if (ce) r35 <= n34;
+    if (ce) r32 <= n30;
   end
-  // %36 = output y2, %35   stage 4
-  assign y[17:12] = r35;
+  // %33 = add %32<<2, -%32   [0, 189] u8, stage 3
+  wire [7:0] n33 = {r32, 2'd0} - {{2{1'b0}}, r32};
+  // %34 = const -1016   [-1016, -1016] s11, stage 0
+  // (printed as a literal where it is read)
+  // %35 = add %33, %31   [-56, 133] s9, stage 3
+  wire [8:0] n35 = {1'b0, n33} - 9'd56;
+  // %36 = requant %35 add=0 shift=1 clamp=[0, 63]   [0, 63] u6, stage 3
+  wire [8:0] n36_sum = n35;
+  wire [8:0] n36_shr = $signed(n36_sum) >>> 1;
+  // Saturate to [0, 63]: below if negative, above if positive and any of bits 6.. set.
+  wire [5:0] n36 = (n36_shr[8]) ? 6'd0 : ((!n36_shr[8] && |n36_shr[7:6]) ? 6'd63 : n36_shr[5:0]);
+  // %37 = reg %36   [0, 63] u6, stage 4
+  reg [5:0] r37;
+  always @(posedge clk) begin
+    if (ce) r37 <= n36;
+  end
+  // %38 = output y2, %37   stage 4
+  assign y[17:12] = r37;
 endmodule
 
 `default_nettype wire

@@ -276,9 +276,10 @@ class Printer {
         // The operand as it enters the rounding adder: shifted left and maybe negated (free wiring / a subtraction).
         const Use& u = n.operands[0];
         const Range a = hw::ir2::OperandRange(g_, u);
-        const int64_t slo = (a.lo + n.add) >> n.shift, shi = (a.hi + n.add) >> n.shift;
-        const bool clamp_lo = slo < n.lo, clamp_hi = shi > n.hi;
-        if (const hw::ir2::RequantClamp wc = hw::ir2::ClampOf(g_, n); wc.window) {
+        // Which bounds can trigger, and how each is tested: one source with the level and timing models.
+        const hw::ir2::RequantClamp c = hw::ir2::ClampOf(g_, n);
+        const bool clamp_lo = c.lo, clamp_hi = c.hi;
+        if (const hw::ir2::RequantClamp& wc = c; wc.window) {
           // A window [L, L + 2^k - 1] minus L (L a multiple of 2^k): the low k bits, unless the bits from k up
           // are under or over L / 2^k. No adder: a - L has a's low k bits.
           const int aw = TypeOf(a).width, k = wc.window_bit;
@@ -309,7 +310,6 @@ class Printer {
         else if (u.neg) sum = n.add == 0 ? "-" + term : fmt::format("{} - {}", Lit(tw, n.add), term);
         else sum = n.add == 0 ? term : fmt::format("{} + {}", term, Lit(tw, n.add));
         const std::string low = w == tw ? "" : (w == 1 ? "[0]" : fmt::format("[{}:0]", w - 1));
-        const hw::ir2::RequantClamp c = hw::ir2::ClampOf(g_, n);
         const bool saturate = (clamp_lo || clamp_hi) && c.bit_tests;
         // A saturation reads the low bits, the sign and the bits from a bound's bit up: any others are unused.
         const int lowest_tested = std::min(clamp_hi ? c.hi_bit : tw - 1, clamp_lo && n.lo != 0 ? c.lo_bit : tw - 1);

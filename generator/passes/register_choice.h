@@ -11,7 +11,7 @@
 //     full W^T search at minimum depth takes 3.6 s and picks one of its plain restarts anyway (13,419 bits at
 //     K = 2, found in 0.1 s by the restarts alone); unconstrained, its pick has one stage more (15,601 bits) where
 //     the plain restarts give 13,265 at the same latency.
-// Deterministic (the CMVM solves are); up to 16 solves and pipeline runs per layer (Fashion: 1.6 s in all).
+// Deterministic (the CMVM solves are); up to 16 solves and pipeline runs per layer (Fashion: 1.2 s in all).
 #pragma once
 
 #include "model/model.h"

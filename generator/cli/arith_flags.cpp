@@ -41,8 +41,8 @@ void ArithFlags::AddTo(CLI::App* app) {
       ->check(CLI::Range(0, 3))
       ->default_val(1);
   app->add_option("--registers", registers,
-                  "cmvm: 'min' picks each layer's graph (as chosen, min-depth, or transposed min-depth) by its pipeline "
-                  "flip-flop bits at the same or lower latency")
+                  "cmvm: 'min' picks each layer's graph among several shapes (as chosen; min-depth, min+1 and unconstrained, "
+                  "of W and transposed) by its pipeline flip-flop bits at the same or lower latency")
       ->check(CLI::IsMember({"default", "min"}))
       ->default_val("default");
 }

@@ -125,7 +125,12 @@ class ClampEarly : public Pass {
         for (int n : t.adds)
           for (size_t j = 0; j < g.nodes[n].operands.size() && ch.const_add < 0; ++j)
             if (g.nodes[g.nodes[n].operands[j].node].op == Op::kConst) ch.const_add = n, ch.const_slot = static_cast<int>(j);
-        if (ch.const_add >= 0) {
+        // f(v) below varies every use of that constant node: it must be used once in the tree
+        int uses = 0;
+        if (ch.const_add >= 0)
+          for (int n : t.adds)
+            for (const Use& u : g.nodes[n].operands) uses += u.node == g.nodes[ch.const_add].operands[ch.const_slot].node;
+        if (ch.const_add >= 0 && uses == 1) {
           const int c = g.nodes[ch.const_add].operands[ch.const_slot].node;
           const I128 kmask = (I128{1} << k) - 1;
           auto f = [&](I128 v) {

@@ -100,6 +100,46 @@ TEST(ClampEarly, AWindowAwayFromZeroStoresTheLowBits) {
   }
 }
 
+// The same y, the tree reading a and its NOT (255 - a): the NOT then inverts the window's 6 bits (63 - (a - 128)),
+// and the constant takes back what both leaves lose.
+TEST(ClampEarly, AWindowWithTheNotOfTheValue) {
+  const char* text = R"(graph window_not streams=1
+%0 = input a u8
+%1 = const 255
+%2 = xor %0, %1
+%3 = const -1255
+%4 = add %0<<3, %2
+%5 = add %4, %3
+%6 = requant %5 add=0 shift=4 clamp=[0, 15]
+%7 = output y, %6
+)";
+  Graph g = hw::ir2::Parse(text, "window_not.ir"), plain = g;
+  passes::ir2::PassManager pm({"range-analysis", "clamp-early"}, {});
+  pm.Run(g);
+  ASSERT_TRUE(pm.records().back().changed);
+  int sat = -1, inverted = -1;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    if (g.nodes[i].op == Op::kRequant && g.nodes[i].operands[0].node == 0) sat = static_cast<int>(i);
+    if (sat >= 0 && hw::ir2::IsBitwiseNot(g, g.nodes[i]) && g.nodes[i].operands[0].node == sat) inverted = static_cast<int>(i);
+  }
+  ASSERT_GE(sat, 0) << hw::ir2::Dump(g, true);
+  ASSERT_GE(inverted, 0) << hw::ir2::Dump(g, true);
+  EXPECT_EQ(g.nodes[g.nodes[inverted].operands[1].node].value, 63);
+  EXPECT_TRUE(hw::ir2::ClampOf(g, g.nodes[sat]).window);
+  hw::ir2::Interpreter direct(g);
+  for (int64_t x = 0; x < 256; ++x)
+    EXPECT_EQ(direct.Step({x})[0], std::clamp<int64_t>((7 * x - 1000) >> 4, 0, 15)) << "a = " << x;
+  for (int k : {1, 2}) {
+    Graph b = plain;
+    passes::ir2::PassOptions po;
+    po.adders_per_stage = k;
+    passes::ir2::PassManager(passes::ir2::DefaultPipeline(), po).Run(b);
+    hw::ir2::Interpreter ib(b);
+    for (int64_t x = 0; x < 256; ++x)
+      EXPECT_EQ(ib.Step({x})[0], std::clamp<int64_t>((7 * x - 1000) >> 4, 0, 15)) << "a = " << x << " K=" << k;
+  }
+}
+
 // A multiply tree that also reads another value, or a value read outside the tree, is left alone.
 TEST(ClampEarly, LeavesTreesOfSeveralValuesAlone) {
   Graph g = hw::ir2::Parse(R"(graph mixed streams=1

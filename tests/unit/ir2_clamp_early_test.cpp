@@ -14,6 +14,34 @@ using hw::ir2::Graph;
 using hw::ir2::Node;
 using hw::ir2::Op;
 
+// `g` after range-analysis and clamp-early (the pass must change it), and the saturation it put on input %0.
+int SaturationOfInput(Graph& g) {
+  passes::ir2::PassManager pm({"range-analysis", "clamp-early"}, {});
+  pm.Run(g);
+  EXPECT_TRUE(pm.records().back().changed);
+  int sat = -1;
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    if (g.nodes[i].op == Op::kRequant && g.nodes[i].operands[0].node == 0) sat = static_cast<int>(i);
+  EXPECT_GE(sat, 0) << hw::ir2::Dump(g, true);
+  return sat;
+}
+
+// The whole default pipeline on `plain` at K = 1 and 2 computes want(a) for every 8-bit input a.
+template <typename F>
+void ExpectEveryInput(const Graph& plain, F want) {
+  for (int k : {1, 2}) {
+    Graph b = plain;
+    passes::ir2::PassOptions po;
+    po.adders_per_stage = k;
+    passes::ir2::PassManager(passes::ir2::DefaultPipeline(), po).Run(b);
+    hw::ir2::Interpreter ib(b);
+    for (int64_t x = 0; x < 256; ++x) EXPECT_EQ(ib.Step({x})[0], want(x)) << "a = " << x << " K=" << k;
+  }
+}
+
+// y = clamp((7a - 1000) >> 4, 0, 15), the two window tests' neuron
+int64_t WindowY(int64_t a) { return std::clamp<int64_t>((7 * a - 1000) >> 4, 0, 15); }
+
 // y = clamp((7a + 5) >> 4, 0, 15) for an 8-bit a: every a >= 34 gives 15 (7 * 34 + 5 = 243 >> 4 = 15), so the
 // multiply needs a only up to 34: a saturation to [0, 63] (6 bits instead of 8) in front of it changes nothing.
 constexpr const char* kGraph = R"(graph early streams=1
@@ -27,13 +55,8 @@ constexpr const char* kGraph = R"(graph early streams=1
 
 TEST(ClampEarly, SaturatesTheMultiplyInputWithoutChangingTheOutput) {
   Graph g = hw::ir2::Parse(kGraph, "early.ir"), plain = g;
-  passes::ir2::PassManager pm({"range-analysis", "clamp-early"}, {});
-  pm.Run(g);
-  ASSERT_TRUE(pm.records().back().changed);
-  int sat = -1;
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (g.nodes[i].op == Op::kRequant && g.nodes[i].operands[0].node == 0) sat = static_cast<int>(i);
-  ASSERT_GE(sat, 0) << hw::ir2::Dump(g, true);
+  const int sat = SaturationOfInput(g);
+  ASSERT_GE(sat, 0);
   EXPECT_EQ(g.nodes[sat].lo, 0);
   EXPECT_EQ(g.nodes[sat].hi, 63);
   EXPECT_EQ(g.nodes[sat].range[0], (hw::ir2::Range{0, 63}));
@@ -41,20 +64,11 @@ TEST(ClampEarly, SaturatesTheMultiplyInputWithoutChangingTheOutput) {
   for (const Node& n : g.nodes)
     if (n.op == Op::kAdd)
       for (const hw::ir2::Use& u : n.operands) EXPECT_NE(u.node, 0) << "the multiply tree reads the saturated value";
-  // every input, scheduled at K = 1 and 2, with and without the pass
-  for (int k : {1, 2}) {
-    Graph a = plain, b = plain;
-    passes::ir2::PassOptions po;
-    po.adders_per_stage = k;
-    passes::ir2::PassManager({"range-analysis", "schedule", "materialize-registers"}, po).Run(a);
-    passes::ir2::PassManager(passes::ir2::DefaultPipeline(), po).Run(b);
-    hw::ir2::Interpreter ia(a), ib(b);
-    for (int64_t x = 0; x < 256; ++x) {
-      const int64_t want = std::clamp<int64_t>((7 * x + 5) >> 4, 0, 15);
-      EXPECT_EQ(ia.Step({x})[0], want);
-      EXPECT_EQ(ib.Step({x})[0], want) << "a = " << x << " K=" << k;
-    }
-  }
+  // every input, scheduled at K = 1 and 2, with the pass (and without it: the graph computes what we think)
+  auto want = [](int64_t a) { return std::clamp<int64_t>((7 * a + 5) >> 4, 0, 15); };
+  hw::ir2::Interpreter direct(plain);
+  for (int64_t x = 0; x < 256; ++x) EXPECT_EQ(direct.Step({x})[0], want(x));
+  ExpectEveryInput(plain, want);
 }
 
 // y = clamp((7a - 1000) >> 4, 0, 15): 0 up to a = 145, 15 from a = 178. Bounds 0 and 2^m - 1 would need all 8 bits
@@ -70,13 +84,8 @@ TEST(ClampEarly, AWindowAwayFromZeroStoresTheLowBits) {
 %5 = output y, %4
 )";
   Graph g = hw::ir2::Parse(text, "window.ir"), plain = g;
-  passes::ir2::PassManager pm({"range-analysis", "clamp-early"}, {});
-  pm.Run(g);
-  ASSERT_TRUE(pm.records().back().changed);
-  int sat = -1;
-  for (size_t i = 0; i < g.nodes.size(); ++i)
-    if (g.nodes[i].op == Op::kRequant && g.nodes[i].operands[0].node == 0) sat = static_cast<int>(i);
-  ASSERT_GE(sat, 0) << hw::ir2::Dump(g, true);
+  const int sat = SaturationOfInput(g);
+  ASSERT_GE(sat, 0);
   EXPECT_EQ(g.nodes[sat].add, -128);
   EXPECT_EQ(g.nodes[sat].lo, 0);
   EXPECT_EQ(g.nodes[sat].hi, 63);
@@ -89,15 +98,7 @@ TEST(ClampEarly, AWindowAwayFromZeroStoresTheLowBits) {
   bool moved = false;
   for (const Node& n : g.nodes) moved |= n.op == Op::kConst && n.value == -104;
   EXPECT_TRUE(moved) << hw::ir2::Dump(g, true);
-  for (int k : {1, 2}) {
-    Graph b = plain;
-    passes::ir2::PassOptions po;
-    po.adders_per_stage = k;
-    passes::ir2::PassManager(passes::ir2::DefaultPipeline(), po).Run(b);
-    hw::ir2::Interpreter ib(b);
-    for (int64_t x = 0; x < 256; ++x)
-      EXPECT_EQ(ib.Step({x})[0], std::clamp<int64_t>((7 * x - 1000) >> 4, 0, 15)) << "a = " << x << " K=" << k;
-  }
+  ExpectEveryInput(plain, WindowY);
 }
 
 // The same y, the tree reading a and its NOT (255 - a): the NOT then inverts the window's 6 bits (63 - (a - 128)),
@@ -114,30 +115,17 @@ TEST(ClampEarly, AWindowWithTheNotOfTheValue) {
 %7 = output y, %6
 )";
   Graph g = hw::ir2::Parse(text, "window_not.ir"), plain = g;
-  passes::ir2::PassManager pm({"range-analysis", "clamp-early"}, {});
-  pm.Run(g);
-  ASSERT_TRUE(pm.records().back().changed);
-  int sat = -1, inverted = -1;
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    if (g.nodes[i].op == Op::kRequant && g.nodes[i].operands[0].node == 0) sat = static_cast<int>(i);
-    if (sat >= 0 && hw::ir2::IsBitwiseNot(g, g.nodes[i]) && g.nodes[i].operands[0].node == sat) inverted = static_cast<int>(i);
-  }
-  ASSERT_GE(sat, 0) << hw::ir2::Dump(g, true);
+  const int sat = SaturationOfInput(g);
+  ASSERT_GE(sat, 0);
+  int inverted = -1;
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    if (hw::ir2::IsBitwiseNot(g, g.nodes[i]) && g.nodes[i].operands[0].node == sat) inverted = static_cast<int>(i);
   ASSERT_GE(inverted, 0) << hw::ir2::Dump(g, true);
   EXPECT_EQ(g.nodes[g.nodes[inverted].operands[1].node].value, 63);
   EXPECT_TRUE(hw::ir2::ClampOf(g, g.nodes[sat]).window);
   hw::ir2::Interpreter direct(g);
-  for (int64_t x = 0; x < 256; ++x)
-    EXPECT_EQ(direct.Step({x})[0], std::clamp<int64_t>((7 * x - 1000) >> 4, 0, 15)) << "a = " << x;
-  for (int k : {1, 2}) {
-    Graph b = plain;
-    passes::ir2::PassOptions po;
-    po.adders_per_stage = k;
-    passes::ir2::PassManager(passes::ir2::DefaultPipeline(), po).Run(b);
-    hw::ir2::Interpreter ib(b);
-    for (int64_t x = 0; x < 256; ++x)
-      EXPECT_EQ(ib.Step({x})[0], std::clamp<int64_t>((7 * x - 1000) >> 4, 0, 15)) << "a = " << x << " K=" << k;
-  }
+  for (int64_t x = 0; x < 256; ++x) EXPECT_EQ(direct.Step({x})[0], WindowY(x)) << "a = " << x;
+  ExpectEveryInput(plain, WindowY);
 }
 
 // A multiply tree that also reads another value, or a value read outside the tree, is left alone.

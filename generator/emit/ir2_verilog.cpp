@@ -100,7 +100,7 @@ class Printer {
     };
     for (int i : g_.Inputs()) port(i, "input ", g_.nodes[i].type.width);
     if (o_.control) ports.push_back("output wire out_valid");
-    for (int i : g_.Outputs()) port(i, "output", TypeOf(hw::ir2::OperandRange(g_, g_.nodes[i].operands[0])).width);
+    for (int i : g_.Outputs()) port(i, "output", PortWidth(g_.nodes[i].operands[0]));
     for (size_t i = 0; i < ports.size(); ++i) out += "  " + ports[i] + (i + 1 < ports.size() ? ",\n" : "\n");
     out += ");\n\n" + body + "endmodule\n\n`default_nettype wire\n";
     return out;
@@ -114,6 +114,8 @@ class Printer {
   }
   Type TypeOfUse(const Use& u) const { return TypeOf(g_.nodes[u.node].range[u.result]); }
   int Width(const Use& u) const { return TypeOfUse(u).width; }
+  // An output port's width: its operand's value with the operand's shift (trailing-zeros).
+  int PortWidth(const Use& u) const { return TypeOf(hw::ir2::OperandRange(g_, u)).width; }
   // A value read whole.
   std::string Name(const Use& u) const {
     Record(u, Width(u));
@@ -279,23 +281,23 @@ class Printer {
         // Which bounds can trigger, and how each is tested: one source with the level and timing models.
         const hw::ir2::RequantClamp c = hw::ir2::ClampOf(g_, n);
         const bool clamp_lo = c.lo, clamp_hi = c.hi;
-        if (const hw::ir2::RequantClamp& wc = c; wc.window) {
+        if (c.window) {
           // A window [L, L + 2^k - 1] minus L (L a multiple of 2^k): the low k bits, unless the bits from k up
           // are under or over L / 2^k. No adder: a - L has a's low k bits.
-          const int aw = TypeOf(a).width, k = wc.window_bit;
+          const int aw = TypeOf(a).width, k = c.window_bit;
           const bool sgn = a.lo < 0;
           const std::string hi_bits = aw - k == 1 ? fmt::format("{}_a[{}]", nm, aw - 1) : fmt::format("{}_a[{}:{}]", nm, aw - 1, k);
           const std::string hb = sgn ? "$signed(" + hi_bits + ")" : hi_bits;
-          const std::string cb = sgn ? "$signed(" + Lit(aw - k, wc.window_base) + ")" : Lit(aw - k, wc.window_base);
+          const std::string cb = sgn ? "$signed(" + Lit(aw - k, c.window_base) + ")" : Lit(aw - k, c.window_base);
           const bool unused = w < k;
           s += fmt::format("  // Saturate to [{}, {}] and subtract {}: below if bits {}.. are under {}, above if over {}; else bits 0..{}.\n",
-                           -n.add, -n.add + n.hi, -n.add, k, wc.window_base, wc.window_base, k - 1);
+                           -n.add, -n.add + n.hi, -n.add, k, c.window_base, c.window_base, k - 1);
           if (unused) s += "  /* verilator lint_off UNUSEDSIGNAL */\n";
           s += fmt::format("  wire {}{}_a = {};\n", Vec(aw), nm, Ext(Use{u.node, u.result}, aw));
           if (unused) s += "  /* verilator lint_on UNUSEDSIGNAL */\n";
           std::string e = w == 1 ? fmt::format("{}_a[0]", nm) : fmt::format("{}_a[{}:0]", nm, w - 1);
-          if (wc.hi) e = fmt::format("({} > {}) ? {} : {}", hb, cb, Lit(w, n.hi), e);
-          if (wc.lo) e = fmt::format("({} < {}) ? {} : {}", hb, cb, Lit(w, 0), wc.hi ? "(" + e + ")" : e);
+          if (c.hi) e = fmt::format("({} > {}) ? {} : {}", hb, cb, Lit(w, n.hi), e);
+          if (c.lo) e = fmt::format("({} < {}) ? {} : {}", hb, cb, Lit(w, 0), c.hi ? "(" + e + ")" : e);
           return s + Decl(i, 0, fmt::format("  wire {}{} = {};\n", Vec(w), nm, e));
         }
         Range hull{std::min({a.lo + n.add, int64_t{-1}}), std::max({a.hi + n.add, int64_t{0}})};
@@ -436,7 +438,7 @@ class Printer {
           return fmt::format("{{{}, {}'d0}}", Ext(Use{u.node, u.result}, width - u.shift), u.shift);
         };
         const auto m = member_.find(n.symbol);
-        if (m == member_.end()) return s + fmt::format("  assign {} = {};\n", n.symbol, value(TypeOf(hw::ir2::OperandRange(g_, u)).width));
+        if (m == member_.end()) return s + fmt::format("  assign {} = {};\n", n.symbol, value(PortWidth(u)));
         const Type el = o_.bundles[m->second.first].element;
         const Range r = hw::ir2::OperandRange(g_, u);
         if (r.lo < el.min() || r.hi > el.max())

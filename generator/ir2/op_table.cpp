@@ -267,7 +267,7 @@ RequantClamp ClampOf(const Graph& g, const Node& n) {
   const Range a = OperandRange(g, u);
   if (n.add != 0 && !u.neg && !u.shift && n.shift == 0 && n.lo == 0 && n.hi > 0 && n.hi < std::numeric_limits<int64_t>::max()) {
     const int k = Log2Exact(n.hi + 1);
-    if (k >= 0 && (-n.add) % (int64_t{1} << k) == 0 && n.add != std::numeric_limits<int64_t>::min()) {
+    if (k >= 0 && n.add != std::numeric_limits<int64_t>::min() && (-n.add) % (int64_t{1} << k) == 0) {
       c.window = true, c.rounding_adder = false, c.window_bit = k, c.window_base = -n.add / (int64_t{1} << k);
       c.lo = a.lo + n.add < 0;
       c.hi = a.hi + n.add > n.hi;
